@@ -1,0 +1,63 @@
+import pytest
+
+from utils import backends
+
+
+def backend_and_sum(values):
+    import keras
+
+    return {"backend": keras.backend.backend(), "sum": float(keras.ops.sum(keras.ops.convert_to_tensor(values)))}
+
+
+def seeded_draw():
+    import keras
+
+    return float(keras.ops.convert_to_numpy(keras.random.uniform((1,)))[0])
+
+
+def fails_loudly():
+    raise ZeroDivisionError("planted failure in the child")
+
+
+def test_each_backend_runs_in_its_own_process():
+    results = backends.run_on_each_backend(backend_and_sum, [1.0, 2.0, 3.5])
+    assert {name: r["backend"] for name, r in results.items()} == {b: b for b in backends.BACKENDS}
+    assert all(r["sum"] == 6.5 for r in results.values())
+
+
+def test_child_is_seeded():
+    first = backends.run_in_backend("jax", seeded_draw, seed=5)
+    assert first == backends.run_in_backend("jax", seeded_draw, seed=5)
+    assert first != backends.run_in_backend("jax", seeded_draw, seed=6)
+
+
+def test_a_failing_child_raises_with_its_own_traceback():
+    with pytest.raises(backends.BackendError) as info:
+        backends.run_in_backend("torch", fails_loudly)
+    message = str(info.value)
+    assert "failed under Keras back end 'torch'" in message
+    assert "ZeroDivisionError: planted failure in the child" in message
+    assert 'raise ZeroDivisionError("planted failure in the child")' in message, "source line shown"
+
+
+def test_bad_input_is_rejected_before_starting_a_child():
+    with pytest.raises(ValueError, match="unknown Keras back end 'theano'"):
+        backends.run_in_backend("theano", backend_and_sum, [1.0])
+    with pytest.raises(TypeError, match="defined with `def`"):
+        backends.run_in_backend("jax", lambda: 1)
+    with pytest.raises(TypeError, match="defined with `def`"):
+        backends.run_in_backend("jax", print)
+    with pytest.raises(TypeError, match="JSON-able"):
+        backends.run_in_backend("jax", backend_and_sum, {1, 2})
+    with pytest.raises(ValueError, match="backends must be a non-empty tuple"):
+        backends.run_on_each_backend(backend_and_sum, [1.0], backends="jax")
+
+
+def test_closures_are_rejected_with_a_fix():
+    offset = 1.0
+
+    def uses_offset():
+        return offset
+
+    with pytest.raises(TypeError, match="pass them as arguments"):
+        backends.run_in_backend("jax", uses_offset)

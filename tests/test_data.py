@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+
+from utils import data
+
+
+@pytest.mark.parametrize("name", sorted(data.LOADERS))
+def test_every_dataset_loads_offline_with_a_fixed_split(name):
+    a, b = data.load(name), data.load(name)
+    assert a.x_train.dtype == np.float32 and a.y_train.dtype == np.int64
+    assert len(a.x_train) + len(a.x_test) == len(a.y_train) + len(a.y_test)
+    assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.y_test, b.y_test)
+    assert set(np.unique(a.y_test)) == set(range(a.n_classes)), "stratified: every class in the test set"
+
+
+def test_digits_shape_and_scale():
+    ds = data.load("digits")
+    assert (len(ds.x_train), len(ds.x_test), ds.n_features, ds.n_classes) == (1347, 450, 64, 10)
+    assert ds.x_train.min() == 0.0 and ds.x_train.max() == 1.0
+    assert "1347 train / 450 test" in repr(ds)
+
+
+def test_other_seed_gives_another_split():
+    assert not np.array_equal(data.load("iris", seed=0).y_train, data.load("iris", seed=1).y_train)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"name": "mnist"}, "unknown dataset 'mnist'"),
+    ({"name": "iris", "test_fraction": 1.5}, "test_fraction must be a float"),
+    ({"name": "iris", "test_fraction": 0}, "test_fraction must be a float"),
+    ({"name": "iris", "seed": -1}, "seed must be a non-negative int"),
+])
+def test_load_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.load(**kwargs)
+
+
+def test_as_images_layouts():
+    x = data.load("digits").x_train[:5]
+    last, first = data.as_images(x), data.as_images(x, "channels_first")
+    assert last.shape == (5, 8, 8, 1) and first.shape == (5, 1, 8, 8)
+    assert np.array_equal(last[..., 0], first[:, 0])
+    with pytest.raises(ValueError, match="shape \\(n, 64\\)"):
+        data.as_images(np.zeros((5, 10)))
+    with pytest.raises(ValueError, match="layout must be"):
+        data.as_images(x, "NHWC")
+
+
+def test_batch_order_covers_every_example_once_and_changes_each_epoch():
+    first, second = data.batch_order(10, 4, epoch=0), data.batch_order(10, 4, epoch=1)
+    assert [len(b) for b in first] == [4, 4, 2]
+    assert sorted(np.concatenate(first)) == list(range(10))
+    assert not np.array_equal(np.concatenate(first), np.concatenate(second))
+    assert np.array_equal(np.concatenate(data.batch_order(10, 4, shuffle=False)), np.arange(10))
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.0, None])
+def test_bad_batch_sizes_are_rejected(batch_size):
+    x, y = np.zeros((6, 2), np.float32), np.zeros(6, np.int64)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        data.batch_order(6, batch_size)
+    for adapter in (data.keras_batches, data.tf_batches, data.torch_batches):
+        with pytest.raises(ValueError, match="batch_size must be a positive int"):
+            adapter(x, y, batch_size)
+
+
+def test_adapters_reject_mismatched_or_non_array_input():
+    x, y = np.zeros((6, 2), np.float32), np.zeros(5, np.int64)
+    with pytest.raises(ValueError, match="same number of rows"):
+        data.torch_batches(x, y, 2)
+    with pytest.raises(TypeError, match="must be NumPy arrays"):
+        data.tf_batches(x.tolist(), y, 2)
+    with pytest.raises(ValueError, match="empty"):
+        data.keras_batches(x[:0], y[:0], 2)
+
+
+def _passes(batches, epochs, as_numpy):
+    return [[as_numpy(bx) for bx, _ in batches] for _ in range(epochs)]
+
+
+def test_keras_tf_and_torch_get_the_same_batches_in_the_same_order():
+    ds = data.load("iris")
+    x, y = ds.x_train, ds.y_train
+    expected = [[x[idx] for idx in data.batch_order(len(x), 16, epoch=e, seed=7)] for e in range(3)]
+
+    keras_ds = data.keras_batches(x, y, 16, seed=7)
+    keras_passes = []
+    for _ in range(3):
+        keras_passes.append([keras_ds[i][0] for i in range(len(keras_ds))])
+        keras_ds.on_epoch_end()
+    tf_passes = _passes(data.tf_batches(x, y, 16, seed=7), 3, lambda t: t.numpy())
+    torch_passes = _passes(data.torch_batches(x, y, 16, seed=7), 3, lambda t: t.numpy())
+
+    for got in (keras_passes, tf_passes, torch_passes):
+        assert len(got) == 3
+        for batches, wanted in zip(got, expected, strict=True):
+            assert all(np.array_equal(a, b) for a, b in zip(batches, wanted, strict=True))
+    labels = [by.numpy() for _, by in data.torch_batches(x, y, 16, seed=7)]
+    assert np.array_equal(labels[0], y[data.batch_order(len(x), 16, seed=7)[0]])

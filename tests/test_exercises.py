@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+import torch
+
+from utils.exercises import check, check_function, explain
+
+
+def test_right_answers_pass_in_any_container(capsys):
+    assert check("1", [1.0, 2.0], np.array([1.0, 2.0]))
+    assert check("2", torch.tensor([1.0, 2.0], requires_grad=True) * 1, [1.0, 2.0])
+    assert check("3", "tensorflow", "tensorflow")
+    assert check("4", {"a": 1.0, "b": [2, 3]}, {"a": 1.0, "b": [2, 3]})
+    assert capsys.readouterr().out.count("correct") == 4
+
+
+@pytest.mark.parametrize("answer, expected, reason", [
+    (..., 1.0, "no answer yet"),
+    (None, 1.0, "no answer yet"),
+    ([1.0, 2.0], [[1.0, 2.0]], "shape (2,), expected (1, 2)"),
+    ([1.0, 2.5], [1.0, 2.0], "at index (1,) got"),
+    ("pytorch", "tensorflow", "got 'pytorch', expected 'tensorflow'"),
+    ({"a": 1.0}, {"a": 1.0, "b": 2.0}, "missing keys ['b']"),
+    ({"a": 1.5}, {"a": 1.0}, "['a'] values differ"),
+    (["x", "y"], [1.0, 2.0], "expected numbers"),
+    (object(), 1.0, "expected numbers"),
+])
+def test_wrong_answers_are_explained(answer, expected, reason):
+    assert reason in explain(answer, expected)
+
+
+def test_wrong_answer_prints_reason_and_hint_without_raising(capsys):
+    assert check("5", [3.0], [4.0], hint="differentiate x**2") is False
+    out = capsys.readouterr().out
+    assert out.startswith("Exercise 5: not yet: values differ") and "Hint: differentiate x**2" in out
+
+
+def test_check_function_reports_the_failing_case_and_survives_exceptions(capsys):
+    cases = [((2.0,), 4.0), ((-3.0,), 9.0)]
+    assert check_function("6", lambda x: x * x, cases)
+    assert not check_function("7", lambda x: x * abs(x), cases)
+    assert not check_function("8", lambda x: 1 / 0, cases)
+    assert not check_function("9", ..., cases)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Exercise 6: correct"
+    assert "with (-3.0): values differ" in out[1]
+    assert "raised ZeroDivisionError" in out[2]
+    assert "define the function" in out[3]
+
+
+def test_checker_misuse_is_rejected():
+    with pytest.raises(ValueError, match="name must be a non-empty string"):
+        check("", 1, 1)
+    with pytest.raises(ValueError, match="at least one"):
+        check_function("x", abs, [])

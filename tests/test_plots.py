@@ -1,0 +1,40 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from utils import plots  # noqa: E402
+
+
+def test_each_framework_has_its_own_colour():
+    names = ["Keras", "TensorFlow", "PyTorch", "JAX"]
+    assert len({plots.color(n) for n in names}) == 4
+    assert plots.color("pytorch") == plots.color("PyTorch eager") == plots.COLORS["PyTorch"]
+
+
+def test_unknown_or_non_string_names_are_rejected():
+    with pytest.raises(ValueError, match="no colour for 'Caffe'"):
+        plots.color("Caffe")
+    with pytest.raises(TypeError, match="as a string"):
+        plots.color(3)
+
+
+def test_figure_is_titled_and_labelled():
+    fig, ax = plots.figure("Loss", xlabel="step", ylabel="loss")
+    assert fig._suptitle.get_text() == "Loss" and ax.get_xlabel() == "step" and ax.get_ylabel() == "loss"
+    fig, axes = plots.figure("Two", xlabel="x (units)", ylabel="y (units)", ncols=2)
+    assert [a.get_ylabel() for a in axes] == ["y (units)"] * 2
+    assert matplotlib.rcParams["axes.spines.top"] is False
+
+
+@pytest.mark.parametrize("kwargs", [{"title": ""}, {"xlabel": "  "}, {"ylabel": None}])
+def test_unlabelled_figures_are_refused(kwargs):
+    args = {"title": "t", "xlabel": "x", "ylabel": "y", **kwargs}
+    with pytest.raises(ValueError, match="must be a non-empty string"):
+        plots.figure(**args)
+
+
+def test_bad_column_count_is_refused():
+    with pytest.raises(ValueError, match="ncols must be a positive int"):
+        plots.figure("t", "x", "y", ncols=0)

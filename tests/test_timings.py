@@ -1,0 +1,33 @@
+import nbformat
+import pytest
+
+from utils import timings
+
+
+def test_budgets_follow_the_notebook_number():
+    assert timings.budget_for("00_introduction.ipynb") == 60
+    assert timings.budget_for("02_speed.ipynb") == 150
+    assert timings.budget_for("42_future.ipynb") == timings.DEFAULT_TIME_BUDGET_S
+
+
+def test_a_notebook_is_executed_and_measured(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = bytearray(50_000_000)")])
+    path = tmp_path / "99_probe.ipynb"
+    nbformat.write(nb, path)
+    result = timings.time_notebook(path)
+    assert result["error"] is None and result["seconds"] > 0
+    assert 50 < result["kernel_mb"] < 1500, "the 50 MB allocation shows in the kernel's peak"
+
+
+def test_a_failing_notebook_is_reported_not_raised(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")])
+    nbformat.write(nb, tmp_path / "98_broken.ipynb")
+    assert timings.main([str(tmp_path)]) == 1
+    assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_bad_paths_are_rejected(tmp_path):
+    with pytest.raises(SystemExit):
+        timings.main([str(tmp_path / "nope.txt")])
+    with pytest.raises(SystemExit):
+        timings.main([str(tmp_path)])  # a folder with no notebooks

@@ -1,0 +1,124 @@
+"""Run a function under a chosen Keras back end, in a child process, and get its JSON result back.
+
+Keras picks its back end once, when it is imported, and objects made under one back end stay bound
+to it; so the safe rule is one back end per process. The function must be self-contained (its own
+imports inside, arguments and result JSON-able), because only its source travels to the child:
+
+    def predict(weights):
+        import keras, numpy as np
+        ...
+        return outputs.tolist()
+
+    results = run_on_each_backend(predict, weights)   # {'tensorflow': [...], 'jax': [...], 'torch': [...]}
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import linecache
+import os
+import subprocess
+import sys
+import textwrap
+import traceback
+
+from utils.setup import thread_environment
+
+BACKENDS = ("tensorflow", "jax", "torch")
+_MARK = "@@utils.backends result@@"
+
+
+class BackendError(RuntimeError):
+    """The function failed in the child process; the message carries the child's own traceback."""
+
+
+def run_in_backend(backend: str, func, *args, seed: int = 0, threads: int | None = 1, timeout: float = 300,
+                   **kwargs):
+    """Call `func(*args, **kwargs)` in a fresh Python whose Keras uses `backend`; return its result.
+
+    The child seeds Python, NumPy and Keras with `seed` and caps math threads at `threads` before
+    the call. Raises BackendError (with the child's traceback) when the call fails or times out.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown Keras back end {backend!r}: choose one of {BACKENDS}")
+    payload = _payload(func, args, kwargs, seed, threads)
+    env = {**os.environ, **thread_environment(threads), "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "utils.backends"], input=payload, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        raise BackendError(f"{func.__name__} did not finish within {timeout} s under back end {backend!r}") from err
+    if done.returncode != 0 or _MARK not in done.stdout:
+        raise BackendError(f"{func.__name__} failed under Keras back end {backend!r}. "
+                           f"The child process said:\n{_clean(done.stderr)}")
+    return json.loads(done.stdout.split(_MARK, 1)[1])
+
+
+def run_on_each_backend(func, *args, backends=BACKENDS, **kwargs) -> dict:
+    """`run_in_backend` for each back end in turn (one child at a time, to keep memory low)."""
+    if isinstance(backends, str) or not backends:
+        raise ValueError(f"backends must be a non-empty tuple drawn from {BACKENDS}, got {backends!r}")
+    return {backend: run_in_backend(backend, func, *args, **kwargs) for backend in backends}
+
+
+def _payload(func, args, kwargs, seed, threads) -> str:
+    if not inspect.isfunction(func) or func.__name__ == "<lambda>":
+        raise TypeError(f"func must be a function defined with `def`, got {func!r}")
+    if func.__code__.co_freevars:
+        raise TypeError(f"{func.__name__} uses variables of an enclosing function "
+                        f"({', '.join(func.__code__.co_freevars)}): pass them as arguments instead")
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    thread_environment(threads)  # validates threads
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+    except (OSError, TypeError) as err:
+        raise TypeError(f"cannot read the source of {func.__name__}: define it in a file or notebook cell") from err
+    try:
+        return json.dumps({"source": source, "name": func.__name__, "args": args, "kwargs": kwargs,
+                           "seed": seed, "threads": threads})
+    except TypeError as err:
+        raise TypeError(f"arguments must be JSON-able (numbers, strings, lists, dicts): {err}. "
+                        "Convert arrays with .tolist()") from err
+
+
+def _clean(stderr: str) -> str:
+    """The child's stderr without TensorFlow's start-up log lines."""
+    noise = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages before absl", "To enable the following")
+    return "\n".join(line for line in stderr.splitlines() if not line.startswith(noise)).strip()
+
+
+def _child() -> None:
+    """Entry point of the child process: read the payload on stdin, run it, print the result."""
+    job = json.loads(sys.stdin.read())
+    from utils.setup import pin_threads, seed_everything
+
+    with _stdout_to_stderr():
+        import keras  # noqa: F401  (imported before seeding so Keras's own generator is seeded too)
+
+        pin_threads(job["threads"])
+        seed_everything(job["seed"])
+        namespace, filename = {"__name__": "__backend_child__"}, f"<{job['name']}>"
+        linecache.cache[filename] = (len(job["source"]), None, job["source"].splitlines(True), filename)
+        exec(compile(job["source"], filename, "exec"), namespace)
+        try:
+            result = namespace[job["name"]](*job["args"], **job["kwargs"])
+        except Exception as err:  # printed by `traceback`, which shows the function's own source lines
+            traceback.print_exception(err.with_traceback(err.__traceback__.tb_next))
+            sys.exit(1)
+    print(_MARK + json.dumps(result))
+
+
+class _stdout_to_stderr:
+    """Keep the function's own prints out of the result channel."""
+
+    def __enter__(self):
+        self.saved, sys.stdout = sys.stdout, sys.stderr
+
+    def __exit__(self, *exc):
+        sys.stdout = self.saved
+
+
+if __name__ == "__main__":
+    _child()

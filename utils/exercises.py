@@ -1,0 +1,100 @@
+"""Exercise checks that explain a wrong answer and never crash.
+
+    from utils.exercises import check, check_function
+    check("1: the gradient", my_grad, expected=[2.0, 4.0])
+    check_function("2: relu", my_relu, cases=[((-1.0,), 0.0), ((2.0,), 2.0)])
+
+Each check prints one line, starting with "correct" or "not yet", and returns True or False.
+Answers may be Python numbers, lists, NumPy arrays, or tensors of any framework.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def to_numpy(value) -> np.ndarray:
+    """A NumPy copy of a number, list, NumPy array, TensorFlow/JAX/Keras tensor or PyTorch tensor."""
+    if hasattr(value, "detach"):  # PyTorch
+        value = value.detach().cpu()
+    if hasattr(value, "numpy"):  # TensorFlow, PyTorch
+        value = value.numpy()
+    return np.asarray(value)
+
+
+def explain(answer, expected, rtol: float = 1e-5, atol: float = 1e-6) -> str | None:
+    """Why `answer` does not match `expected` (None when it does)."""
+    if answer is Ellipsis or answer is None:
+        return "no answer yet: replace the `...` with your code and run the cell again"
+    if isinstance(expected, str | bool):
+        return None if answer == expected else f"got {answer!r}, expected {expected!r}"
+    if isinstance(expected, dict):
+        if not isinstance(answer, dict):
+            return f"expected a dict with keys {sorted(expected)}, got {type(answer).__name__}"
+        missing = sorted(set(expected) - set(answer))
+        if missing:
+            return f"missing keys {missing}"
+        for key in expected:
+            reason = explain(answer[key], expected[key], rtol, atol)
+            if reason:
+                return f"[{key!r}] {reason}"
+        return None
+    try:
+        got, want = to_numpy(answer), to_numpy(expected)
+    except Exception as err:  # an answer of any type must get an explanation, not a traceback
+        return f"could not read the answer as numbers ({type(answer).__name__}: {err})"
+    if not (np.issubdtype(got.dtype, np.number) or got.dtype == bool):
+        return f"expected numbers, got {type(answer).__name__} holding {got.dtype}"
+    if got.shape != want.shape:
+        return f"shape {got.shape}, expected {want.shape}"
+    if not np.allclose(got, want, rtol=rtol, atol=atol):
+        diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
+        where = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
+        return (f"values differ: at index {tuple(int(i) for i in where)} got {got[where]!r}, expected "
+                f"{want[where]!r} (largest difference {diff.max():.3g})")
+    return None
+
+
+def check(name: str, answer, expected, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "") -> bool:
+    """Compare an answer with the expected value; print 'correct' or what is wrong (plus `hint`)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("name must be a non-empty string naming the exercise, e.g. '1: the gradient'")
+    try:
+        reason = explain(answer, expected, rtol, atol)
+    except Exception as err:
+        reason = f"could not check the answer ({type(err).__name__}: {err})"
+    return _report(name, reason, hint)
+
+
+def check_function(name: str, func, cases, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "") -> bool:
+    """Call `func(*args)` for each (args, expected) in `cases`; report the first case that fails."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("name must be a non-empty string naming the exercise")
+    if not cases:
+        raise ValueError("cases must hold at least one (args, expected) pair")
+    if func is Ellipsis or func is None or not callable(func):
+        reason = "no answer yet: define the function and run the cell again"
+    else:
+        reason = None
+        for args, expected in cases:
+            try:
+                got = func(*args)
+            except Exception as err:
+                reason = f"calling it with {_short(args)} raised {type(err).__name__}: {err}"
+                break
+            problem = explain(got, expected, rtol, atol)
+            if problem:
+                reason = f"with {_short(args)}: {problem}"
+                break
+    return _report(name, reason, hint)
+
+
+def _report(name: str, reason: str | None, hint: str) -> bool:
+    verdict = "correct" if reason is None else f"not yet: {reason}" + (f". Hint: {hint}" if hint else "")
+    print(f"Exercise {name}: {verdict}")
+    return reason is None
+
+
+def _short(args) -> str:
+    text = ", ".join(f"array of shape {np.shape(a)}" if np.ndim(a) > 1 else repr(a) for a in args)
+    return f"({text[:80]})"

@@ -1,0 +1,114 @@
+"""Run each notebook in a fresh kernel; print its seconds and peak memory against the series' budget.
+
+    python -m utils.timings notebooks            # every notebook in the folder (make timings)
+    python -m utils.timings notebooks/00_introduction.ipynb
+
+The kernel's peak is its own resident-memory high-water mark (Linux VmHWM); "with children" adds
+the child processes it starts (other Keras back ends), sampled every 50 ms. Exit status 1 when a
+notebook fails or goes over its budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+MEMORY_BUDGET_MB = 1500
+# Seconds on a 2-core CPU, by notebook number (SERIES.md and the issues); others get the default.
+TIME_BUDGET_S = {"00": 60, "01": 90, "02": 150, "03": 90}
+DEFAULT_TIME_BUDGET_S = 60
+
+
+class PeakMemory(threading.Thread):
+    """Samples a process and its children until stopped; keeps the largest total resident memory."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.process, self.interval, self.peak_total = psutil.Process(pid), interval, 0
+        self.peak_own = 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.interval):
+            try:
+                own = self.process.memory_info().rss
+                children = sum(c.memory_info().rss for c in self.process.children(recursive=True))
+            except psutil.Error:
+                continue
+            self.peak_total = max(self.peak_total, own + children)
+            self.peak_own = max(self.peak_own, self._high_water_mark() or own)
+
+    def _high_water_mark(self) -> int | None:
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            return None
+        return None
+
+
+def time_notebook(path: Path, timeout: int = 600) -> dict:
+    """Execute one notebook (not saved) and measure it."""
+    nb = nbformat.read(path, as_version=4)
+    resources = {"metadata": {"path": str(path.parent)}}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
+    error = None
+    with client.setup_kernel():
+        sampler = PeakMemory(client.km.provisioner.process.pid)
+        sampler.start()
+        start = time.perf_counter()
+        try:
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+        except Exception as err:  # report and go on with the next notebook
+            error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1][:200]}"
+        seconds = time.perf_counter() - start
+        sampler.done.set()
+        sampler.join()
+    return {"notebook": path.name, "seconds": seconds, "kernel_mb": sampler.peak_own / 1e6,
+            "total_mb": sampler.peak_total / 1e6, "error": error}
+
+
+def budget_for(name: str) -> int:
+    return TIME_BUDGET_S.get(name[:2], DEFAULT_TIME_BUDGET_S)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="notebooks, or folders of notebooks")
+    args = parser.parse_args(argv)
+    books = []
+    for path in args.paths:
+        if path.is_dir():
+            books += sorted(path.glob("[0-9][0-9]_*.ipynb"))
+        elif path.suffix == ".ipynb" and path.exists():
+            books.append(path)
+        else:
+            parser.error(f"{path} is neither a notebook nor a folder of notebooks")
+    if not books:
+        parser.error("no notebooks (NN_name.ipynb) found")
+    print(f"{'notebook':<34}{'seconds':>9}{'budget':>8}{'kernel MB':>11}{'with children':>15}  status")
+    failed, total = False, 0.0
+    for book in books:
+        r = time_notebook(book)
+        total += r["seconds"]
+        over = [what for what, bad in (("time", r["seconds"] > budget_for(book.name)),
+                                       ("memory", r["kernel_mb"] > MEMORY_BUDGET_MB)) if bad]
+        status = r["error"] or ("OVER BUDGET: " + ", ".join(over) if over else "ok")
+        failed |= status != "ok"
+        print(f"{r['notebook']:<34}{r['seconds']:>9.1f}{budget_for(book.name):>8}{r['kernel_mb']:>11.0f}"
+              f"{r['total_mb']:>15.0f}  {status}", flush=True)
+    print(f"{'whole series':<34}{total:>9.1f}{600:>8}   (memory budget per kernel: {MEMORY_BUDGET_MB} MB)")
+    return 1 if failed or total > 600 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
