@@ -36,14 +36,23 @@ class PeakMemory(threading.Thread):
         self.done = threading.Event()
 
     def run(self):
+        self.sample()
         while not self.done.wait(self.interval):
-            try:
-                own = self.process.memory_info().rss
-                children = sum(c.memory_info().rss for c in self.process.children(recursive=True))
-            except psutil.Error:
-                continue
-            self.peak_total = max(self.peak_total, own + children)
-            self.peak_own = max(self.peak_own, self._high_water_mark() or own)
+            self.sample()
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.sample()  # the high-water mark also covers anything shorter than one interval
+
+    def sample(self):
+        try:
+            own = self.process.memory_info().rss
+            children = sum(c.memory_info().rss for c in self.process.children(recursive=True))
+        except psutil.Error:
+            return
+        self.peak_total = max(self.peak_total, own + children)
+        self.peak_own = max(self.peak_own, self._high_water_mark() or own)
 
     def _high_water_mark(self) -> int | None:
         try:
@@ -71,8 +80,7 @@ def time_notebook(path: Path, timeout: int = 600) -> dict:
         except Exception as err:  # report and go on with the next notebook
             error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1][:200]}"
         seconds = time.perf_counter() - start
-        sampler.done.set()
-        sampler.join()
+        sampler.stop()
     return {"notebook": path.name, "seconds": seconds, "kernel_mb": sampler.peak_own / 1e6,
             "total_mb": sampler.peak_total / 1e6, "error": error}
 

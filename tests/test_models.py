@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from utils import models
+
+
+@pytest.mark.parametrize("arch", models.ARCHITECTURES)
+def test_equivalence_of_the_three_builders_forward(arch):
+    import torch
+
+    w = models.init_weights(arch, seed=1)
+    x = np.random.default_rng(0).normal(size=(16, *models.input_shape(arch))).astype(np.float32)
+    x_torch = np.moveaxis(x, -1, 1) if arch == "cnn" else x  # channels_last -> channels_first
+    outputs = {
+        "keras": np.asarray(models.keras_model(arch, w)(x)),
+        "tensorflow": models.tf_model(arch, w)(x).numpy(),
+        "torch": models.torch_model(arch, w)(torch.from_numpy(np.ascontiguousarray(x_torch))).detach().numpy(),
+    }
+    assert outputs["keras"].shape == (16, 10)
+    for name in ("tensorflow", "torch"):
+        np.testing.assert_allclose(outputs[name], outputs["keras"], atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("arch", models.ARCHITECTURES)
+def test_get_weights_round_trips_through_every_framework(arch):
+    w = models.init_weights(arch)
+    for framework in models.FRAMEWORKS:
+        got = models.get_weights(models.build_model(framework, arch, w))
+        assert set(got) == set(w)
+        assert all(np.array_equal(got[k], w[k]) for k in w), framework
+
+
+def test_layout_conversions_are_explicit_transposes_and_invert():
+    w = models.init_weights("cnn")
+    torch_w = models.to_torch_layout(w)
+    assert torch_w["conv1/kernel"].shape == (8, 1, 3, 3)  # HWIO (3, 3, 1, 8) -> OIHW
+    assert torch_w["dense/kernel"].shape == (10, 16)  # (in, out) -> (out, in)
+    assert torch_w["conv2/kernel"][5, 3, 0, 2] == w["conv2/kernel"][0, 2, 3, 5]
+    back = models.from_torch_layout(torch_w)
+    assert all(np.array_equal(back[k], w[k]) for k in w)
+
+
+def test_weights_are_seeded_glorot_uniform():
+    a, b = models.init_weights("mlp", seed=3), models.init_weights("mlp", seed=3)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    limit = np.sqrt(6 / (64 + 64))
+    assert np.abs(a["dense1/kernel"]).max() <= limit and a["dense1/kernel"].dtype == np.float32
+    assert models.init_weights("mlp", {"hidden": 32})["dense2/kernel"].shape == (32, 10)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: models.init_weights("rnn"), ValueError, "unknown architecture 'rnn'"),
+    (lambda: models.init_weights("mlp", {"width": 3}), ValueError, "unknown sizes"),
+    (lambda: models.init_weights("mlp", {"hidden": 0}), ValueError, "positive ints"),
+    (lambda: models.init_weights("mlp", [64]), TypeError, "sizes must be a dict"),
+    (lambda: models.init_weights("mlp", seed=-1), ValueError, "seed must be"),
+    (lambda: models.input_shape("cnn", layout="NCHW"), ValueError, "layout must be"),
+    (lambda: models.build_model("caffe", "mlp", models.init_weights("mlp")), ValueError, "unknown framework"),
+    (lambda: models.tf_model("mlp", models.init_weights("cnn")), ValueError, "must be exactly"),
+    (lambda: models.tf_model("mlp", models.init_weights("mlp", {"hidden": 5})), ValueError, "weight shapes"),
+    (lambda: models.to_torch_layout({"dense/kernel": [1.0]}), TypeError, "NumPy array"),
+    (lambda: models.to_torch_layout({}), TypeError, "non-empty dict"),
+    (lambda: models.get_weights(object()), TypeError, "expected a model"),
+])
+def test_bad_input_is_rejected_with_a_clear_message(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
