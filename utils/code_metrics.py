@@ -1,0 +1,283 @@
+"""Readability numbers counted from source code (never by hand): lines, tokens, branches, framework API names.
+
+    from utils import code_metrics
+    code_metrics.measure(MyBlock)                        # a class, function or method (notebook cells work too)
+    code_metrics.measure("y = tf.nn.relu(x)")            # or a source string
+    code_metrics.compare({"Keras": KerasBlock, "PyTorch": TorchBlock})   # a table, one row per snippet
+
+What is counted (docstrings, comments and blank lines never count):
+- lines: physical lines that hold code (a statement split over 3 lines is 3 lines).
+- tokens: Python tokens (names, operators, brackets, numbers, strings; one string literal, f-strings
+  included, is one token; NEWLINE/INDENT/DEDENT bookkeeping tokens are not counted).
+- branches: the places where control flow can go more than one way, one each for: `if`, `elif`, a
+  conditional expression (`a if c else b`), `for`, `while`, each `except` clause, `with` (its exit may
+  swallow an exception), each `case` of a `match`, each `for` and each `if` clause in a comprehension,
+  and each `and`/`or` operator (`a and b or c` counts 2).
+- API names: the distinct dotted names rooted at an imported framework module or alias, resolved to
+  the full module path: `tf.nn.relu` -> `tensorflow.nn.relu`, `nn.Linear` -> `torch.nn.Linear`. Aliases
+  come from the snippet's own imports and from `aliases` (DEFAULT_ALIASES unless given). Frameworks are
+  keras, tensorflow, torch, jax and numpy, plus any module named in `aliases` (`import math` is not one). Attributes
+  reached through an object (`x.sum()`, `tape.gradient(...)`) are not counted: their owner is only
+  known when the code runs. Names are grouped by framework (the first part: keras, tensorflow, ...).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import io
+import linecache
+import textwrap
+import tokenize
+from dataclasses import dataclass
+
+# The conventional aliases of the series' notebooks (`import tensorflow as tf`, `from torch import nn`, ...).
+DEFAULT_ALIASES = {
+    "keras": "keras",
+    "tf": "tensorflow",
+    "tensorflow": "tensorflow",
+    "torch": "torch",
+    "nn": "torch.nn",
+    "F": "torch.nn.functional",
+    "jax": "jax",
+    "jnp": "jax.numpy",
+    "np": "numpy",
+    "numpy": "numpy",
+}
+_FRAMEWORK_ORDER = ("keras", "tensorflow", "torch", "jax", "numpy")
+_NOT_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+               tokenize.ENDMARKER, tokenize.ENCODING}
+
+
+@dataclass(frozen=True)
+class CodeMetrics:
+    """The numbers for one snippet; `api_names` maps a framework to the sorted distinct names it uses."""
+
+    name: str
+    lines: int
+    tokens: int
+    branches: int
+    api_names: dict[str, tuple[str, ...]]
+
+    @property
+    def api_count(self) -> int:
+        """Distinct framework API names, all frameworks together."""
+        return sum(len(names) for names in self.api_names.values())
+
+    @property
+    def api_counts(self) -> dict[str, int]:
+        """Distinct framework API names per framework."""
+        return {framework: len(names) for framework, names in self.api_names.items()}
+
+    def __repr__(self) -> str:
+        per = ", ".join(f"{framework} {count}" for framework, count in self.api_counts.items())
+        return (f"CodeMetrics({self.name!r}: {self.lines} lines, {self.tokens} tokens, {self.branches} "
+                f"branches, {self.api_count} API names" + (f" ({per}))" if per else ")"))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Several snippets' metrics side by side; str() is a text table, rows() a list of dicts."""
+
+    metrics: tuple[CodeMetrics, ...]
+
+    def __getitem__(self, name: str) -> CodeMetrics:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(f"no snippet named {name!r}: the names are {[m.name for m in self.metrics]}")
+
+    @property
+    def frameworks(self) -> list[str]:
+        """Every framework any snippet uses, in the series' order (unknown ones last, sorted)."""
+        used = {framework for m in self.metrics for framework in m.api_names}
+        return [f for f in _FRAMEWORK_ORDER if f in used] + sorted(used - set(_FRAMEWORK_ORDER))
+
+    def rows(self) -> list[dict]:
+        """One dict per snippet: name, lines, tokens, branches, API names, then one count per framework."""
+        return [{"snippet": m.name, "lines": m.lines, "tokens": m.tokens, "branches": m.branches,
+                 "API names": m.api_count, **{f"{f} names": m.api_counts.get(f, 0) for f in self.frameworks}}
+                for m in self.metrics]
+
+    def __str__(self) -> str:
+        rows = self.rows()
+        columns = list(rows[0])
+        widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+        lines = ["  ".join(c.ljust(widths[c]) if c == "snippet" else c.rjust(widths[c]) for c in columns)]
+        lines += ["  ".join(str(r[c]).ljust(widths[c]) if c == "snippet" else str(r[c]).rjust(widths[c])
+                            for c in columns) for r in rows]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def measure(code, name: str | None = None, aliases: dict[str, str] | None = None) -> CodeMetrics:
+    """Count the metrics of a function, class, method or source string (see the module docstring).
+
+    aliases: name -> module path, e.g. {"tf": "tensorflow", "nn": "torch.nn"}; default DEFAULT_ALIASES;
+    pass {} to rely on the snippet's own imports only. The snippet's imports win over `aliases`.
+    """
+    source, default_name = _source_of(code)
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    aliases = _check_aliases(DEFAULT_ALIASES if aliases is None else aliases)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as err:
+        raise ValueError(f"not valid Python source: {err.msg} (line {err.lineno}): {err.text!r}") from err
+    docstrings = _docstring_lines(tree)
+    code_lines, tokens = _lines_and_tokens(source, docstrings)
+    if not code_lines:
+        raise ValueError("the source holds no code (only blank lines, comments or docstrings)")
+    frameworks = set(_FRAMEWORK_ORDER) | {module.split(".")[0] for module in aliases.values()}
+    imported = {k: v for k, v in _imported_aliases(tree).items() if v.split(".")[0] in frameworks}
+    names = _api_names(tree, {**aliases, **imported})
+    grouped: dict[str, list[str]] = {}
+    for dotted in sorted(names):
+        grouped.setdefault(dotted.split(".")[0], []).append(dotted)
+    order = [f for f in _FRAMEWORK_ORDER if f in grouped] + sorted(set(grouped) - set(_FRAMEWORK_ORDER))
+    return CodeMetrics(name=name or default_name, lines=len(code_lines), tokens=tokens,
+                       branches=_branches(tree), api_names={f: tuple(grouped[f]) for f in order})
+
+
+def compare(snippets, aliases: dict[str, str] | None = None) -> Comparison:
+    """measure() each of several named snippets: a dict {name: code} or a list of (name, code) pairs."""
+    if isinstance(snippets, dict):
+        pairs = list(snippets.items())
+    elif isinstance(snippets, list | tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in snippets):
+        pairs = list(snippets)
+    else:
+        raise TypeError("snippets must be a dict {name: function, class or source} or a list of (name, code) "
+                        f"pairs, got {type(snippets).__name__}")
+    if not pairs:
+        raise ValueError("snippets is empty: give at least one named snippet")
+    return Comparison(tuple(measure(code, name=name, aliases=aliases) for name, code in pairs))
+
+
+def _source_of(code) -> tuple[str, str]:
+    """(dedented source, default name) of a source string or a function/class/method."""
+    if isinstance(code, str):
+        if not code.strip():
+            raise ValueError("the source string is empty")
+        return textwrap.dedent(code), "snippet"
+    target = inspect.unwrap(code.__func__ if inspect.ismethod(code) else code)
+    if not (inspect.isfunction(target) or inspect.isclass(target)):
+        raise TypeError("code must be a source string, a function, a method or a class, "
+                        f"got {type(code).__name__}")
+    try:
+        source = inspect.getsource(target)
+    except (OSError, TypeError):
+        source = _class_source_from_methods(target) if inspect.isclass(target) else None
+    if source is None:
+        raise TypeError(f"cannot read the source of {target.__qualname__}: it must be defined in a file "
+                        "or a notebook cell (not built in, not typed at a plain Python prompt)")
+    return textwrap.dedent(source), target.__qualname__
+
+
+def _class_source_from_methods(cls) -> str | None:
+    """A class's source found through one of its methods (inspect cannot find classes defined in notebooks)."""
+    for member in vars(cls).values():
+        func = inspect.unwrap(getattr(member, "__func__", member))
+        code = getattr(func, "__code__", None)
+        if code is None or getattr(func, "__qualname__", "").rsplit(".", 1)[0] != cls.__qualname__:
+            continue
+        lines = linecache.getlines(code.co_filename)
+        try:
+            tree = ast.parse("".join(lines))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.ClassDef) and node.name == cls.__name__
+                    and node.lineno <= code.co_firstlineno <= node.end_lineno):
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                return "".join(lines[start - 1:node.end_lineno])
+    return None
+
+
+def _check_aliases(aliases) -> dict[str, str]:
+    if not isinstance(aliases, dict) or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str)
+                                                and v for k, v in aliases.items()):
+        raise TypeError(f"aliases must be a dict of name -> module path, e.g. {{'tf': 'tensorflow'}}, got {aliases!r}")
+    return aliases
+
+
+def _docstring_lines(tree: ast.Module) -> set[int]:
+    """Line numbers taken by docstrings (of the module, classes and functions)."""
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)):
+                lines.update(range(first.lineno, first.end_lineno + 1))
+    return lines
+
+
+def _lines_and_tokens(source: str, docstrings: set[int]) -> tuple[set[int], int]:
+    """The set of physical lines holding code tokens, and the number of code tokens."""
+    lines, count, fstring_depth = set(), 0, 0
+    fstring_start = getattr(tokenize, "FSTRING_START", None)  # Python 3.12+ splits f-strings into parts
+    fstring_end = getattr(tokenize, "FSTRING_END", None)
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type in _NOT_TOKENS or tok.start[0] in docstrings:
+            continue
+        lines.update(range(tok.start[0], tok.end[0] + 1))
+        if tok.type == fstring_start:
+            fstring_depth += 1
+            count += fstring_depth == 1
+        elif tok.type == fstring_end:
+            fstring_depth -= 1
+        elif fstring_depth == 0:
+            count += 1
+    return lines, count
+
+
+def _branches(tree: ast.AST) -> int:
+    """Branch points as defined in the module docstring."""
+    count = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If | ast.IfExp | ast.For | ast.AsyncFor | ast.While | ast.ExceptHandler
+                      | ast.With | ast.AsyncWith | ast.match_case):
+            count += 1  # an `elif` is an ast.If nested in the parent's orelse, so it counts here too
+        elif isinstance(node, ast.comprehension):
+            count += 1 + len(node.ifs)
+        elif isinstance(node, ast.BoolOp):
+            count += len(node.values) - 1
+    return count
+
+
+def _imported_aliases(tree: ast.AST) -> dict[str, str]:
+    """Local name -> full module path, from the snippet's own import statements."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:  # `import torch.nn` binds `torch`; `import torch.nn as nn` binds `nn`
+                found[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                if a.name != "*":
+                    found[a.asname or a.name] = f"{node.module}.{a.name}"
+    return found
+
+
+def _api_names(tree: ast.AST, aliases: dict[str, str]) -> set[str]:
+    """Distinct full dotted names rooted at an alias, longest chain only (`tf.nn.relu`, not also `tf.nn`)."""
+    names: set[str] = set()
+
+    class Visitor(ast.NodeVisitor):
+        def visit_Attribute(self, node: ast.Attribute) -> None:
+            parts, inner = [node.attr], node.value
+            while isinstance(inner, ast.Attribute):
+                parts.append(inner.attr)
+                inner = inner.value
+            if isinstance(inner, ast.Name) and inner.id in aliases:
+                names.add(".".join([aliases[inner.id], *reversed(parts)]))
+            else:
+                self.generic_visit(node)
+
+        def visit_Name(self, node: ast.Name) -> None:
+            if isinstance(node.ctx, ast.Load) and node.id in aliases:
+                names.add(aliases[node.id])
+
+    Visitor().visit(tree)
+    return names
