@@ -4,7 +4,8 @@
     check("1: the gradient", my_grad, expected=[2.0, 4.0])
     check_function("2: relu", my_relu, cases=[((-1.0,), 0.0), ((2.0,), 2.0)])
 
-Each check prints one line, starting with "correct" or "not yet", and returns True or False.
+Each check prints one line, starting with "correct" or "not yet", and returns a Verdict that is true
+when the answer is right (Jupyter does not echo it, so the printed line stands alone).
 Answers may be Python numbers, lists, NumPy arrays, or tensors of any framework.
 """
 
@@ -25,7 +26,7 @@ def to_numpy(value) -> np.ndarray:
 def explain(answer, expected, rtol: float = 1e-5, atol: float = 1e-6) -> str | None:
     """Why `answer` does not match `expected` (None when it does)."""
     if answer is Ellipsis or answer is None:
-        return "no answer yet: replace the `...` with your code and run the cell again"
+        return "replace the `...` with your answer and run the cell again"
     if isinstance(expected, str | bool):
         return None if answer == expected else f"got {answer!r}, expected {expected!r}"
     if isinstance(expected, dict):
@@ -55,7 +56,7 @@ def explain(answer, expected, rtol: float = 1e-5, atol: float = 1e-6) -> str | N
     return None
 
 
-def check(name: str, answer, expected, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "") -> bool:
+def check(name: str, answer, expected, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "") -> Verdict:
     """Compare an answer with the expected value; print 'correct' or what is wrong (plus `hint`)."""
     if not isinstance(name, str) or not name:
         raise ValueError("name must be a non-empty string naming the exercise, e.g. '1: the gradient'")
@@ -66,14 +67,14 @@ def check(name: str, answer, expected, rtol: float = 1e-5, atol: float = 1e-6, h
     return _report(name, reason, hint)
 
 
-def check_function(name: str, func, cases, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "") -> bool:
+def check_function(name: str, func, cases, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "") -> Verdict:
     """Call `func(*args)` for each (args, expected) in `cases`; report the first case that fails."""
     if not isinstance(name, str) or not name:
         raise ValueError("name must be a non-empty string naming the exercise")
     if not cases:
         raise ValueError("cases must hold at least one (args, expected) pair")
     if func is Ellipsis or func is None or not callable(func):
-        reason = "no answer yet: define the function and run the cell again"
+        reason = "define the function (replace the `...`) and run the cell again"
     else:
         reason = None
         for args, expected in cases:
@@ -89,10 +90,23 @@ def check_function(name: str, func, cases, rtol: float = 1e-5, atol: float = 1e-
     return _report(name, reason, hint)
 
 
-def _report(name: str, reason: str | None, hint: str) -> bool:
+class Verdict:
+    """The outcome of a check: true when correct; `reason` says what is wrong."""
+
+    def __init__(self, reason: str | None):
+        self.reason = reason
+
+    def __bool__(self) -> bool:
+        return self.reason is None
+
+    def _ipython_display_(self) -> None:  # the check already printed its line
+        pass
+
+
+def _report(name: str, reason: str | None, hint: str) -> Verdict:
     verdict = "correct" if reason is None else f"not yet: {reason}" + (f". Hint: {hint}" if hint else "")
     print(f"Exercise {name}: {verdict}")
-    return reason is None
+    return Verdict(reason)
 
 
 def _short(args) -> str:
