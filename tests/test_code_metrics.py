@@ -134,6 +134,14 @@ def test_functions_methods_and_classes_are_read_with_inspect():
     assert (whole.name, whole.lines, whole.branches) == ("Block", 3, 1)
 
 
+def test_a_list_of_pieces_is_one_snippet():
+    m = measure([plain, Block])
+    assert m.name == "plain + Block"
+    assert (m.lines, m.branches) == (2 + 3, 0 + 1)
+    assert m.api_names == {"numpy": ("numpy.maximum", "numpy.tanh")}  # distinct over the whole snippet
+    assert measure(("x = np.ones(2)", "y = np.ones(3)")).api_count == 1
+
+
 def test_a_class_defined_in_a_notebook_cell_is_found_through_its_methods():
     # IPython keeps cell sources in linecache; inspect.getsource(cls) fails for such classes.
     source = "import torch\n\nclass Cell(torch.nn.Module):\n    def forward(self, x):\n        return x\n"
@@ -179,6 +187,8 @@ def test_compare_builds_rows_and_a_text_table():
     ("def f(:\n    pass", ValueError, "not valid Python source"),
     ("# only a comment\n", ValueError, "holds no code"),
     ('"""only a docstring"""', ValueError, "holds no code"),
+    ([], ValueError, "empty list"),
+    ([plain, 3], TypeError, "source string, a function, a method or a class"),
 ])
 def test_bad_code_is_rejected_with_a_clear_error(bad, error, message):
     with pytest.raises(error, match=message):

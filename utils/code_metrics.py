@@ -3,6 +3,7 @@
     from utils import code_metrics
     code_metrics.measure(MyBlock)                        # a class, function or method (notebook cells work too)
     code_metrics.measure("y = tf.nn.relu(x)")            # or a source string
+    code_metrics.measure([Dense, Block, build_model])    # or several pieces, measured as one snippet
     code_metrics.compare({"Keras": KerasBlock, "PyTorch": TorchBlock})   # a table, one row per snippet
 
 What is counted (docstrings, comments and blank lines never count):
@@ -114,6 +115,8 @@ class Comparison:
 def measure(code, name: str | None = None, aliases: dict[str, str] | None = None) -> CodeMetrics:
     """Count the metrics of a function, class, method or source string (see the module docstring).
 
+    A list or tuple of those is measured as one snippet (their sources joined), named "A + B" by default.
+
     aliases: name -> module path, e.g. {"tf": "tensorflow", "nn": "torch.nn"}; default DEFAULT_ALIASES;
     pass {} to rely on the snippet's own imports only. The snippet's imports win over `aliases`.
     """
@@ -155,14 +158,19 @@ def compare(snippets, aliases: dict[str, str] | None = None) -> Comparison:
 
 
 def _source_of(code) -> tuple[str, str]:
-    """(dedented source, default name) of a source string or a function/class/method."""
+    """(dedented source, default name) of a source string, a function/class/method, or a list of those."""
+    if isinstance(code, list | tuple):
+        if not code:
+            raise ValueError("an empty list of code pieces: give at least one function, class or source string")
+        pieces = [_source_of(piece) for piece in code]
+        return "\n\n".join(source for source, _ in pieces), " + ".join(name for _, name in pieces)
     if isinstance(code, str):
         if not code.strip():
             raise ValueError("the source string is empty")
         return textwrap.dedent(code), "snippet"
     target = inspect.unwrap(code.__func__ if inspect.ismethod(code) else code)
     if not (inspect.isfunction(target) or inspect.isclass(target)):
-        raise TypeError("code must be a source string, a function, a method or a class, "
+        raise TypeError("code must be a source string, a function, a method or a class (or a list of them), "
                         f"got {type(code).__name__}")
     try:
         source = inspect.getsource(target)
