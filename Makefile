@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
+# Jupyter refuses to start as root (containers, some CI) unless told to.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Every kernel these targets start inherits this: TensorFlow quiet, Keras on its default back end.
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -24,7 +26,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_introduction.ipynb $(LAB_ARGS)
+	$(BIN)/jupyter lab notebooks/00_introduction.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 test: lint unit notebooks
 
