@@ -1,0 +1,129 @@
+"""The equivalence harness: the same weights give the same numbers in Keras, TensorFlow and PyTorch."""
+
+import math
+
+import numpy as np
+import pytest
+
+from utils import data, equivalence, models
+
+# Float32 keeps about 7 significant digits; a loss near 2 is stored to 2.4e-7. Forward passes and one
+# step differ by the order of the sums only: we measured at most 3.6e-7 (logits) and 3e-8 (gradients).
+ONE_PASS = 1e-5
+# Over 20 SGD steps (lr 0.1, batches of 32) we measured a largest loss difference of 2.4e-7 (mlp) and
+# 4.8e-7 (cnn), i.e. 1-2 float32 steps at a loss of ~2; over 200 steps at lr 0.5 it grew to 3.6e-6.
+# 1e-5 leaves a 20x margin for other CPUs and BLAS libraries (each sums in its own order) yet is 100x
+# below what a real mismatch gives: Adam's epsilon formula moves the weights 2e-3, padding 1.0.
+TWENTY_STEPS = 1e-5
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load("digits")
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn", "attention"])
+def test_equivalence_forward_outputs_agree(arch, digits):
+    report = equivalence.compare_forward(arch, models.init_weights(arch), digits.x_test[:100])
+    assert report.values["Keras"]["logits"].shape == (100, 10)
+    assert report.max_diff <= ONE_PASS, report
+    assert "the frameworks agree" in str(report)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_equivalence_one_sgd_step(arch, digits):
+    weights = models.init_weights(arch)
+    report = equivalence.compare_sgd_step(arch, weights, digits.x_train[:32], digits.y_train[:32], lr=0.1)
+    assert report.groups == ["loss", "gradient", "weights"]
+    for group in report.groups:
+        assert report.largest(group)[0] <= ONE_PASS, report
+    # the step really moved the weights (an optimizer that did nothing would also "agree")
+    moved = max(np.abs(report.values["PyTorch"][f"weights {n}"] - w).max() for n, w in weights.items())
+    assert moved > 1e-3
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_equivalence_twenty_sgd_steps(arch, digits):
+    weights = models.init_weights(arch)
+    report = equivalence.train_curves(arch, weights, digits.x_train, digits.y_train, steps=20, optimizer="sgd",
+                                      lr=0.1, tolerance=TWENTY_STEPS)
+    assert {len(v) for v in report.losses.values()} == {20}
+    assert report.passed, report
+    moved = max(np.abs(report.values["Keras"][f"weights {n}"] - w).max() for n, w in weights.items())
+    assert moved > 1e-2  # it trained
+
+
+def test_equivalence_adam_needs_keras_epsilon_formula(digits):
+    """Keras adds epsilon before Adam's bias correction, PyTorch after: the harness sees it, and fixes it."""
+    w = models.init_weights("mlp")
+    run = dict(steps=20, optimizer="adam", lr=1e-3, tolerance=TWENTY_STEPS)
+    matched = equivalence.train_curves("mlp", w, digits.x_train, digits.y_train, epsilon=1e-7, **run)
+    assert matched.passed, matched
+    raw = equivalence.train_curves("mlp", w, digits.x_train, digits.y_train, epsilon=1e-7, match_epsilon=False, **run)
+    assert not raw.passed and raw.largest("weights")[0] > 1e-4, raw
+    assert raw.largest("weights")[2] != "Keras vs TensorFlow"  # those two share the formula
+    assert equivalence.keras_epsilon_in_torch(1e-7, 1) == pytest.approx(1e-7 / math.sqrt(1 - 0.999))
+
+
+def test_equivalence_report_flags_a_difference():
+    values = {"Keras": {"loss": np.array([2.0, 1.0])}, "TensorFlow": {"loss": np.array([2.0, 1.0])},
+              "PyTorch": {"loss": np.array([2.0, 1.5])}}
+    report = equivalence.Report("made up", values, tolerance=1e-5)
+    assert report.largest() == (0.5, "loss", "Keras vs PyTorch")
+    assert not report.passed and "DISAGREE" in str(report)
+    assert report.losses["PyTorch"].tolist() == [2.0, 1.5]
+
+
+def test_equivalence_library_defaults_read_from_installed_versions():
+    d = equivalence.library_defaults()
+    assert d["Keras"]["adam epsilon"] == 1e-7 and d["PyTorch"]["adam epsilon"] == 1e-8
+    assert d["Keras"]["batchnorm momentum"] == 0.99 and d["PyTorch"]["batchnorm momentum"] == 0.1
+    assert d["Keras"]["batchnorm epsilon"] == 1e-3 and d["PyTorch"]["batchnorm epsilon"] == 1e-5
+    assert d["Keras"]["dense initializer"] == "glorot_uniform"
+
+
+def test_equivalence_default_differences_measured_and_aligned(digits):
+    rows = {r.setting: r for r in equivalence.batchnorm(digits.x_train, steps=10) + equivalence.initializers()
+            + equivalence.padding()}
+    assert rows["BatchNorm epsilon"].with_defaults > 0.1 and rows["BatchNorm epsilon"].aligned < ONE_PASS
+    assert rows["BatchNorm momentum"].with_defaults > 0.1 > 10 * rows["BatchNorm momentum"].aligned
+    init = rows["Dense kernel initializer"]  # Glorot std / Kaiming(a=sqrt 5) std = sqrt(3) for a square layer
+    assert init.with_defaults == pytest.approx(math.sqrt(3), rel=0.1) and init.aligned == pytest.approx(1, rel=0.1)
+    pad = rows["'same' padding, stride 2"]
+    assert pad.with_defaults > 0.1 and pad.aligned < ONE_PASS
+    text = equivalence.table(list(rows.values()))
+    assert "how to align" in text and "F.pad" in text
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda w, ds: equivalence.compare_forward("rnn", w, ds.x_test), ValueError, "unknown architecture"),
+        (lambda w, ds: equivalence.compare_forward("mlp", w, ds.x_test[:, :10]), ValueError, "must have shape"),
+        (lambda w, ds: equivalence.compare_forward("mlp", w, ds.x_test.tolist()), TypeError, "NumPy array"),
+        (lambda w, ds: equivalence.compare_forward("mlp", w, ds.x_test[:0]), ValueError, "empty"),
+        (lambda w, ds: equivalence.compare_forward("cnn", w, ds.x_test), ValueError, "weights for 'cnn'"),
+        (lambda w, ds: equivalence.compare_sgd_step("mlp", w, ds.x_train[:4], ds.y_train[:3]), ValueError, "shape"),
+        (lambda w, ds: equivalence.compare_sgd_step("mlp", w, ds.x_train[:4], ds.y_train[:4] + 10), ValueError,
+         "class indices"),
+        (lambda w, ds: equivalence.compare_sgd_step("mlp", w, ds.x_train[:4], ds.y_train[:4], lr=-1.0), ValueError,
+         "lr must be positive"),
+        (lambda w, ds: equivalence.compare_sgd_step("mlp", w, ds.x_train[:4], ds.y_train[:4], lr="0.1"), TypeError,
+         "lr must be a positive number"),
+        (lambda w, ds: equivalence.train_curves("mlp", w, ds.x_train, ds.y_train, steps=0), ValueError, "steps"),
+        (lambda w, ds: equivalence.train_curves("mlp", w, ds.x_train, ds.y_train, steps=2.5), TypeError, "steps"),
+        (lambda w, ds: equivalence.train_curves("mlp", w, ds.x_train, ds.y_train, optimizer="rmsprop"), ValueError,
+         "optimizer must be one of"),
+        (lambda w, ds: equivalence.train_curves("mlp", w, ds.x_train, ds.y_train, epsilon={"Keras": 1e-7}),
+         ValueError, "must name exactly"),
+        (lambda w, ds: equivalence.train_curves("mlp", w, ds.x_train, ds.y_train, match_epsilon="yes"), TypeError,
+         "True or False"),
+        (lambda w, ds: equivalence.train_curves("mlp", w, ds.x_train, ds.y_train, batch_size=0), ValueError,
+         "batch_size"),
+        (lambda w, ds: equivalence.batchnorm(ds.x_train[0]), ValueError, "(n, features) rows"),
+        (lambda w, ds: equivalence.table([]), TypeError, "non-empty list of Difference"),
+    ],
+)
+def test_equivalence_rejects_bad_input(call, error, words, digits):
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+        call(models.init_weights("mlp"), digits)
