@@ -5,7 +5,7 @@ import linecache
 import numpy as np
 import pytest
 
-from utils.code_metrics import compare, measure
+from utils.code_metrics import compare, measure, source
 
 TORCH_SNIPPET = '''
 import torch
@@ -134,6 +134,13 @@ def test_functions_methods_and_classes_are_read_with_inspect():
     assert (whole.name, whole.lines, whole.branches) == ("Block", 3, 1)
 
 
+def test_source_is_the_dedented_text_that_is_measured():
+    assert source(Block().call) == "def call(self, x):\n    return np.maximum(x, 0.0) if x is not None else x\n"
+    assert source(["x = 1", "y = 2"]) == "x = 1\n\ny = 2"
+    with pytest.raises(TypeError, match="source string, a function"):
+        source(3)
+
+
 def test_a_list_of_pieces_is_one_snippet():
     m = measure([plain, Block])
     assert m.name == "plain + Block"
@@ -144,13 +151,14 @@ def test_a_list_of_pieces_is_one_snippet():
 
 def test_a_class_defined_in_a_notebook_cell_is_found_through_its_methods():
     # IPython keeps cell sources in linecache; inspect.getsource(cls) fails for such classes.
-    source = "import torch\n\nclass Cell(torch.nn.Module):\n    def forward(self, x):\n        return x\n"
+    cell = "import torch\n\nclass Cell(torch.nn.Module):\n    def forward(self, x):\n        return x\n"
     filename = "<notebook cell 1>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    linecache.cache[filename] = (len(cell), None, cell.splitlines(True), filename)
     namespace = {"__name__": "not_an_imported_module"}
-    exec(compile(source, filename, "exec"), namespace)
+    exec(compile(cell, filename, "exec"), namespace)
     m = measure(namespace["Cell"])
     assert (m.name, m.lines, m.api_names) == ("Cell", 3, {"torch": ("torch.nn.Module",)})
+    assert source(namespace["Cell"]) == cell[cell.index("class"):]
 
 
 def test_repr_is_readable():

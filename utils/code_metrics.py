@@ -5,6 +5,8 @@
     code_metrics.measure("y = tf.nn.relu(x)")            # or a source string
     code_metrics.measure([Dense, Block, build_model])    # or several pieces, measured as one snippet
     code_metrics.compare({"Keras": KerasBlock, "PyTorch": TorchBlock})   # a table, one row per snippet
+    code_metrics.source(MyBlock)                         # the source text itself (works where inspect
+                                                         # fails: classes defined in notebook cells)
 
 What is counted (docstrings, comments and blank lines never count):
 - lines: physical lines that hold code (a statement split over 3 lines is 3 lines).
@@ -155,6 +157,11 @@ def compare(snippets, aliases: dict[str, str] | None = None) -> Comparison:
     if not pairs:
         raise ValueError("snippets is empty: give at least one named snippet")
     return Comparison(tuple(measure(code, name=name, aliases=aliases) for name, code in pairs))
+
+
+def source(code) -> str:
+    """The dedented source of a function, class or method (or of a list of them, joined), as measured."""
+    return _source_of(code)[0]
 
 
 def _source_of(code) -> tuple[str, str]:
