@@ -1,0 +1,195 @@
+import copy
+import json
+import math
+import os
+import stat
+import sys
+
+import numpy as np
+import pytest
+
+from utils import bench
+
+
+def fake_record(medians=None, failed=()):
+    """A small valid record built the way `run` builds one, without starting any process."""
+    medians = medians or {"keras-tf": 2.0e-3, "tf-function": 1.0e-3}
+    cells = []
+    for config, median in medians.items():
+        cell = bench._cell(config, "mlp", 32, bench.models.resolve_sizes("mlp"))
+        if config in failed:
+            cell.update(status="failed", reason="RuntimeError: planted")
+        else:
+            samples = [median * f for f in (0.9, 0.95, 1.0, 1.05, 1.1)]
+            cell.update(steps=10, first_step_s=0.5, first_loss=2.3, device="cpu", samples_s=samples,
+                        round_load=[1.0] * 5)
+        cells.append(cell)
+    cells.append({"key": "matmul|numpy", "config": "matmul", "process": "numpy", "status": "ok", "reason": None,
+                  "steps": 1, "first_step_s": 0.2, "device": "cpu", "samples_s": [0.1, 0.12, 0.11]})
+    record = {"schema": bench.SCHEMA, "created": "2026-11-21T00:00:00+00:00",
+              "settings": {"threads_requested": None, "repeats": 5, "matmul_size": 1000},
+              "machine": bench.machine(), "versions": {"python": "3.11"}, "workers": {},
+              "load": {"before": [1.0, 1.0, 1.0], "after": [1.5, 1.0, 1.0], "rounds": []}, "wall_s": 1.0}
+    bench._finish(record, cells)
+    return bench.validate(record)
+
+
+def test_statistics_of_known_samples():
+    stats = bench.summarize([5.0, 1.0, 4.0, 2.0, 3.0])
+    assert stats == {"n": 5, "median": 3.0, "q1": 2.0, "q3": 4.0, "min": 1.0, "max": 5.0, "spread": 2.0 / 3.0}
+    assert bench.summarize([2.0])["spread"] == 0.0
+    assert bench.summarize([1.0, 2.0])["median"] == 1.5
+
+
+@pytest.mark.parametrize("bad", [[], [1.0, float("nan")], [1.0, -2.0], [0.0], [[1.0, 2.0]], [1.0, float("inf")]])
+def test_statistics_reject_bad_samples(bad):
+    with pytest.raises(ValueError, match="samples must"):
+        bench.summarize(bad)
+
+
+@pytest.mark.parametrize("workload, sizes", [("mlp", None), ("cnn", None), ("attention", None),
+                                             ("mlp", {"hidden": 33}), ("cnn", {"height": 7, "channels": 3}),
+                                             ("attention", {"tokens": 5, "features": 12})])
+def test_flop_formula_matches_pytorch_flop_counter(workload, sizes):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for batch in (1, 6):
+        step = bench.make_step("torch-eager", workload, batch, sizes)
+        with FlopCounterMode(display=False) as counter:
+            step.run()
+        assert bench.step_flops(workload, batch, sizes) == counter.get_total_flops()
+
+
+def test_flops_by_hand_and_linear_in_batch():
+    # mlp 64-64-10: dense1 on the data 2x its 2*64*64 forward FLOPs, dense2 3x its 2*64*10, per example
+    assert bench.step_flops("mlp", 1) == 2 * 2 * 64 * 64 + 3 * 2 * 64 * 10
+    for workload in bench.WORKLOADS:
+        assert bench.step_flops(workload, 12) == 12 * bench.step_flops(workload, 1)
+
+
+def test_bad_grid_input_is_rejected_with_the_choices():
+    with pytest.raises(ValueError, match=r"unknown configuration 'keras-theano'.*keras-tf"):
+        bench.check_grid(["keras-theano"], ["mlp"], 32)
+    with pytest.raises(ValueError, match=r"unknown workload 'rnn'.*attention"):
+        bench.check_grid(["tf-eager"], ["rnn"], 32)
+    for batch in (0, -4, 2.5, True, [], [16, 0]):
+        with pytest.raises(ValueError, match="batch size must be a positive int|batch sizes must be"):
+            bench.check_grid(["tf-eager"], ["mlp"], batch)
+    with pytest.raises(ValueError, match="no batch sizes for"):
+        bench.check_grid(["tf-eager"], ["mlp", "cnn"], {"mlp": 8})
+    with pytest.raises(ValueError, match="repeats must be an int >= 1"):
+        bench.check_grid(["tf-eager"], ["mlp"], 8, repeats=0)
+    with pytest.raises(ValueError, match="block_seconds"):
+        bench.check_grid(["tf-eager"], ["mlp"], 8, block_seconds=0)
+    with pytest.raises(ValueError, match="threads"):
+        bench.check_grid(["tf-eager"], ["mlp"], 8, threads=0)
+    with pytest.raises(ValueError, match="unknown sizes"):
+        bench.check_grid(["tf-eager"], ["mlp"], 8, sizes={"mlp": {"width": 3}})
+    with pytest.raises(ValueError, match="configurations must be a non-empty list"):
+        bench.check_grid([], ["mlp"], 8)
+    with pytest.raises(ValueError, match="batch size must be a positive int"):
+        bench.step_flops("mlp", 0)
+    with pytest.raises(TypeError, match="progress"):
+        bench.run(["tf-eager"], ["mlp"], 8, progress="loud")
+
+
+def test_command_line_rejects_bad_input_before_starting_anything(capsys):
+    for argv in (["--configs", "keras-cntk"], ["--workloads", "mlp,lstm"], ["--batches", "0"],
+                 ["--batches", "a"], ["--size", "mlp.hidden"], ["--size", "mlp.depth=3"]):
+        with pytest.raises(SystemExit) as info:
+            bench.main(argv)
+        assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown configuration 'keras-cntk'" in err and "unknown workload 'lstm'" in err
+    assert "batch size must be a positive int" in err and "WORKLOAD.NAME=INT" in err and "unknown sizes" in err
+
+
+def test_a_step_runs_in_process_and_keras_checks_its_back_end():
+    step = bench.make_step("torch-eager", "cnn", 4)
+    seconds, loss = bench.time_block(step, 3)
+    assert seconds > 0 and math.isfinite(loss)
+    assert bench.steps_for(0.001, 0.05) == 50 and bench.steps_for(10.0, 0.05) == 1
+    with pytest.raises(ValueError, match="one process per back end"):
+        bench.make_step("keras-jax", "mlp", 4)  # this test process's Keras runs on TensorFlow
+
+
+def test_the_record_is_validated():
+    record = fake_record()
+    assert [r["status"] for r in record["results"]] == ["ok", "ok"]
+    r = record["results"][0]
+    assert r["median_s"] == 2.0e-3 and r["n"] == 5 and math.isclose(r["q1_s"], 1.9e-3)
+    assert math.isclose(r["gflops"], r["flops_per_step"] / 2.0e-3 / 1e9)
+    assert math.isclose(record["peak"]["gflops"], 2 * 1000**3 / 0.11 / 1e9)
+    assert math.isclose(r["share_of_peak"], r["gflops"] / record["peak"]["gflops"])
+    json.dumps(record, allow_nan=False)  # plain JSON: no NaN, no NumPy types
+
+    def broken(change):
+        bad = copy.deepcopy(record)
+        change(bad)
+        return bad
+
+    problems = {
+        "schema": lambda b: b.update(schema="other/9"),
+        "missing": lambda b: b.pop("machine"),
+        "statistics do not match": lambda b: b["results"][0].update(median_s=1.0),
+        "positive and finite": lambda b: b["results"][0].update(first_step_s=float("nan")),
+        "must give its reason": lambda b: b["results"][1].update(status="failed", reason=""),
+        "n must count": lambda b: b["results"][0]["samples_s"].append(1e-3),
+        "status must be": lambda b: b["results"][0].update(status="maybe"),
+        "gflops must be": lambda b: b["results"][0].update(gflops=1.0),
+    }
+    for message, change in problems.items():
+        with pytest.raises(ValueError, match=message):
+            bench.validate(broken(change))
+    with pytest.raises(ValueError, match="expected a dict"):
+        bench.validate([])
+
+
+def test_save_load_table_and_comparison(tmp_path):
+    record = fake_record({"keras-tf": 2e-3, "tf-function": 1e-3, "tf-xla": 1.02e-3, "torch-eager": 1e-3},
+                         failed=("torch-eager",))
+    path = bench.save(record, tmp_path / "sub" / "r.json")
+    assert bench.load(path) == json.loads(json.dumps(record))
+    text = bench.table(record)
+    assert "Keras/TF" in text and "tf.function" in text and "FAILED: RuntimeError: planted" in text
+    assert bench.compare(record, "keras-tf", "tf-function", "mlp", 32) == {
+        "ratio": 2.0, "word": "slower", "a": "keras-tf", "b": "tf-function"}
+    assert bench.compare(record, "tf-function", "keras-tf", "mlp", 32)["word"] == "faster"
+    assert bench.compare(record, "tf-xla", "tf-function", "mlp", 32)["word"] == "about as fast"  # IQRs overlap
+    assert bench.compare(record, "keras-tf", "torch-eager", "mlp", 32)["ratio"] is None
+    with pytest.raises(ValueError, match="no result for keras-jax"):
+        bench.result(record, "keras-jax", "mlp", 32)
+
+
+def test_a_worker_that_cannot_start_fails_its_cells_with_the_reason(tmp_path, monkeypatch):
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named tensorflow' >&2\nexit 3\n")
+    fake_python.chmod(fake_python.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(sys, "executable", str(fake_python))
+    record = bench.run(["tf-eager", "tf-function"], ["mlp"], 8, repeats=1, progress=lambda text: None)
+    assert [r["status"] for r in record["results"]] == ["failed", "failed"]
+    assert "exited (status 3)" in record["results"][0]["reason"]
+    assert "No module named tensorflow" in record["results"][0]["reason"]
+    assert record["peak"]["gflops"] is None and record["workers"]["tensorflow"]["status"] == "failed"
+
+
+def test_a_real_run_measures_and_records_failures(monkeypatch, capsys):
+    """Two real configurations in their own processes, plus one the worker does not know: it fails alone."""
+    monkeypatch.setitem(bench.CONFIGS, "torch-broken", bench.Config("torch-broken", "broken", "torch", "torch", "-"))
+    record = bench.run(["tf-function", "torch-eager", "torch-broken"], ["mlp"], [4, 8], repeats=2, warmup=1,
+                       block_seconds=0.005, threads=1, matmul_size=128)
+    lines = capsys.readouterr().out
+    assert "tensorflow process ready" in lines and "round 2/2 done" in lines
+    status = {(r["config"], r["batch"]): r["status"] for r in record["results"]}
+    assert status == {(c, b): "failed" if c == "torch-broken" else "ok"
+                      for c in ("tf-function", "torch-eager", "torch-broken") for b in (4, 8)}
+    assert "unknown configuration 'torch-broken'" in bench.result(record, "torch-broken", "mlp", 4)["reason"]
+    ok = [r for r in record["results"] if r["status"] == "ok"]
+    assert all(r["n"] == 2 and np.isfinite(r["gflops"]) and r["share_of_peak"] > 0 for r in ok)
+    first_losses = {r["batch"]: set() for r in ok}
+    for r in ok:
+        first_losses[r["batch"]].add(round(r["first_loss"], 5))
+    assert all(len(losses) == 1 for losses in first_losses.values()), "same weights and data in both frameworks"
+    assert record["workers"]["torch"]["threads"]["intra_op"] == 1
+    assert set(record["peak"]["by_library"]) == {"numpy", "tensorflow", "torch"}
+    assert len(record["load"]["rounds"]) == 2 and os.cpu_count() == record["machine"]["cpu_count"]
