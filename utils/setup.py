@@ -30,6 +30,8 @@ MINIMUM_VERSIONS = {
 }
 FIX = "run `make lab` (or `pip install -r requirements.txt`) from the repository's folder, then restart the kernel"
 FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
+# What a notebook's kernel imports by default: JAX (~150 MB) is a Keras back end, run in a child process.
+DEFAULT_FRAMEWORKS = ("keras", "tensorflow", "torch")
 
 
 class SetupError(RuntimeError):
@@ -148,7 +150,12 @@ def pin_threads(threads: int | None) -> None:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and every framework already imported (TensorFlow, PyTorch, Keras)."""
+    """Seed Python, NumPy and every framework already imported (TensorFlow, PyTorch, Keras).
+
+    A fresh Keras draws its default seeds from Python's `random`, so seeding `random` covers it;
+    `keras.utils.set_random_seed` (which also resets Keras's global generator) is called only when
+    TensorFlow is already loaded, because it imports TensorFlow (~700 MB) on every back end.
+    """
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     random.seed(seed)
@@ -157,7 +164,7 @@ def seed_everything(seed: int) -> None:
         sys.modules["tensorflow"].random.set_seed(seed)
     if "torch" in sys.modules:
         sys.modules["torch"].manual_seed(seed)
-    if "keras" in sys.modules:
+    if "keras" in sys.modules and "tensorflow" in sys.modules:
         sys.modules["keras"].utils.set_random_seed(seed)
 
 
@@ -183,13 +190,15 @@ def devices() -> dict[str, str]:
         found["torch"] = torch_device()
     if "jax" in sys.modules:
         found["jax"] = sys.modules["jax"].default_backend()
+    else:
+        found["jax"] = "not imported here: a Keras back end, run in its own process (utils.backends)"
     if "keras" in sys.modules:
         backend = sys.modules["keras"].backend.backend()
         found["keras"] = f"back end {backend}: {found.get(backend, 'its default device')}"
     return found
 
 
-def setup(seed: int = 0, threads: int | None = 1, frameworks=FRAMEWORKS, report: bool = True) -> Report:
+def setup(seed: int = 0, threads: int | None = 1, frameworks=DEFAULT_FRAMEWORKS, report: bool = True) -> Report:
     """Check the environment, quiet TensorFlow, import `frameworks`, pin threads, seed, and report.
 
     threads=1 makes printed numbers identical on every machine (1 vs 2 threads differ in the last
@@ -199,7 +208,7 @@ def setup(seed: int = 0, threads: int | None = 1, frameworks=FRAMEWORKS, report:
     if unknown or isinstance(frameworks, str):
         raise ValueError(f"frameworks must be a tuple drawn from {FRAMEWORKS}, got {frameworks!r}")
     _check_threads(threads)
-    problems = check_versions({k: v for k, v in MINIMUM_VERSIONS.items() if k not in FRAMEWORKS or k in frameworks})
+    problems = check_versions()
     if problems:
         raise SetupError("The environment is not ready:\n  - " + "\n  - ".join(problems) + f"\nTo fix it: {FIX}.")
     os.environ.update(thread_environment(threads))
@@ -215,7 +224,7 @@ def setup(seed: int = 0, threads: int | None = 1, frameworks=FRAMEWORKS, report:
 
     result = Report(
         python=platform.python_version(),
-        versions={name: installed_version(name) for name in frameworks},
+        versions={name: installed_version(name) for name in FRAMEWORKS},
         devices=devices(),
         threads=threads,
         cpu_count=os.cpu_count() or 1,
