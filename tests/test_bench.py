@@ -67,6 +67,17 @@ def test_flops_by_hand_and_linear_in_batch():
         assert bench.step_flops(workload, 12) == 12 * bench.step_flops(workload, 1)
 
 
+def test_scaled_sizes_multiply_the_widths_only():
+    assert bench.scaled_sizes(1) == {w: {k: bench.models.DEFAULT_SIZES[w][k] for k in bench.SCALED[w]}
+                                     for w in bench.WORKLOADS}
+    big = bench.scaled_sizes(4, ["mlp", "cnn"])
+    assert big == {"mlp": {"inputs": 256, "hidden": 256}, "cnn": {"filters1": 32, "filters2": 64}}
+    assert bench.step_flops("mlp", 8, big["mlp"]) == 2 * 2 * 8 * 256 * 256 + 3 * 2 * 8 * 256 * 10
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="factor must be a positive int"):
+            bench.scaled_sizes(bad)
+
+
 def test_bad_grid_input_is_rejected_with_the_choices():
     with pytest.raises(ValueError, match=r"unknown configuration 'keras-theano'.*keras-tf"):
         bench.check_grid(["keras-theano"], ["mlp"], 32)
@@ -91,17 +102,20 @@ def test_bad_grid_input_is_rejected_with_the_choices():
         bench.step_flops("mlp", 0)
     with pytest.raises(TypeError, match="progress"):
         bench.run(["tf-eager"], ["mlp"], 8, progress="loud")
+    with pytest.raises(ValueError, match="all_at_once must be True, False or None"):
+        bench.run(["tf-eager"], ["mlp"], 8, all_at_once="yes")
 
 
 def test_command_line_rejects_bad_input_before_starting_anything(capsys):
     for argv in (["--configs", "keras-cntk"], ["--workloads", "mlp,lstm"], ["--batches", "0"],
-                 ["--batches", "a"], ["--size", "mlp.hidden"], ["--size", "mlp.depth=3"]):
+                 ["--batches", "a"], ["--size", "mlp.hidden"], ["--size", "mlp.depth=3"], ["--scale", "0"]):
         with pytest.raises(SystemExit) as info:
             bench.main(argv)
         assert info.value.code == 2
     err = capsys.readouterr().err
     assert "unknown configuration 'keras-cntk'" in err and "unknown workload 'lstm'" in err
     assert "batch size must be a positive int" in err and "WORKLOAD.NAME=INT" in err and "unknown sizes" in err
+    assert "factor must be a positive int" in err
 
 
 def test_a_step_runs_in_process_and_keras_checks_its_back_end():
@@ -166,8 +180,10 @@ def test_a_worker_that_cannot_start_fails_its_cells_with_the_reason(tmp_path, mo
     fake_python.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named tensorflow' >&2\nexit 3\n")
     fake_python.chmod(fake_python.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setattr(sys, "executable", str(fake_python))
-    record = bench.run(["tf-eager", "tf-function"], ["mlp"], 8, repeats=1, progress=lambda text: None)
+    record = bench.run(["tf-eager", "tf-function"], ["mlp"], 8, repeats=1, all_at_once=False,
+                       progress=lambda text: None)
     assert [r["status"] for r in record["results"]] == ["failed", "failed"]
+    assert record["settings"]["all_at_once"] is False and record["workers"]["numpy"]["status"] == "failed"
     assert "exited (status 3)" in record["results"][0]["reason"]
     assert "No module named tensorflow" in record["results"][0]["reason"]
     assert record["peak"]["gflops"] is None and record["workers"]["tensorflow"]["status"] == "failed"
@@ -177,9 +193,9 @@ def test_a_real_run_measures_and_records_failures(monkeypatch, capsys):
     """Two real configurations in their own processes, plus one the worker does not know: it fails alone."""
     monkeypatch.setitem(bench.CONFIGS, "torch-broken", bench.Config("torch-broken", "broken", "torch", "torch", "-"))
     record = bench.run(["tf-function", "torch-eager", "torch-broken"], ["mlp"], [4, 8], repeats=2, warmup=1,
-                       block_seconds=0.005, threads=1, matmul_size=128)
+                       block_seconds=0.005, threads=1, matmul_size=128, all_at_once=True)
     lines = capsys.readouterr().out
-    assert "tensorflow process ready" in lines and "round 2/2 done" in lines
+    assert "tensorflow process ready" in lines and "round 2/2 of numpy, tensorflow, torch done" in lines
     status = {(r["config"], r["batch"]): r["status"] for r in record["results"]}
     assert status == {(c, b): "failed" if c == "torch-broken" else "ok"
                       for c in ("tf-function", "torch-eager", "torch-broken") for b in (4, 8)}
@@ -192,4 +208,5 @@ def test_a_real_run_measures_and_records_failures(monkeypatch, capsys):
     assert all(len(losses) == 1 for losses in first_losses.values()), "same weights and data in both frameworks"
     assert record["workers"]["torch"]["threads"]["intra_op"] == 1
     assert set(record["peak"]["by_library"]) == {"numpy", "tensorflow", "torch"}
-    assert len(record["load"]["rounds"]) == 2 and os.cpu_count() == record["machine"]["cpu_count"]
+    assert [r["processes"] for r in record["load"]["rounds"]] == [["numpy", "tensorflow", "torch"]] * 2
+    assert os.cpu_count() == record["machine"]["cpu_count"]

@@ -54,6 +54,7 @@ SCHEMA = "kvtvp-bench/1"
 WORKLOADS = models.ARCHITECTURES
 LEARNING_RATE = 0.01
 MATMUL_SIZE = 2048
+ALL_AT_ONCE_MEMORY = 3.5e9  # bytes free needed to keep every back end's process alive together (~2.5 GB)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,17 @@ def grid(quick: bool = True) -> dict:
 
 
 # ---------------------------------------------------------------- FLOPs, statistics, input checks
+
+SCALED = {"mlp": ("inputs", "hidden"), "cnn": ("filters1", "filters2"), "attention": ("features",)}
+
+
+def scaled_sizes(factor: int, workloads=WORKLOADS) -> dict:
+    """Model sizes with the widths (mlp inputs and hidden units, cnn filters, attention features) times `factor`."""
+    if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
+        raise ValueError(f"factor must be a positive int, got {factor!r}")
+    return {w: {k: models.DEFAULT_SIZES[w][k] * factor for k in SCALED[w]}
+            for w in _names(workloads, WORKLOADS, "workload")}
+
 
 
 def step_flops(workload: str, batch: int, sizes: dict | None = None) -> int:
@@ -462,7 +474,8 @@ class _WorkerProcess:
             pass  # the reader thread reports the exit
 
     def why_dead(self) -> str:
-        self.popen.poll()
+        with contextlib.suppress(subprocess.TimeoutExpired):  # its output ended: its exit status follows
+            self.popen.wait(timeout=5)
         self.log.seek(0)
         tail = clean_stderr(self.log.read()).splitlines()[-6:]
         return (f"the {self.process} worker process exited (status {self.popen.returncode}): "
@@ -480,9 +493,12 @@ class _WorkerProcess:
 
 def run(configs=tuple(CONFIGS), workloads=WORKLOADS, batches=64, sizes=None, repeats: int = 5, warmup: int = 2,
         block_seconds: float = 0.03, threads: int | None = None, seed: int = 0, matmul_size: int = MATMUL_SIZE,
-        timeout: float = 600, progress=print) -> dict:
+        all_at_once: bool | None = None, timeout: float = 600, progress=print) -> dict:
     """Run the benchmark; return the record (see `validate`). `progress(text)` reports each stage.
 
+    all_at_once: keep every back end's process alive together, so rounds interleave all configurations
+    (needs about 2.5 GB of memory); False runs the back ends one after another (each ~1 GB at most),
+    interleaving only within a back end; None chooses by the memory available now.
     A configuration that fails (or a worker that cannot start) is recorded with status "failed" and its
     reason; everything else still runs. `timeout` bounds each prepare (compile) and each timed block.
     """
@@ -490,6 +506,8 @@ def run(configs=tuple(CONFIGS), workloads=WORKLOADS, batches=64, sizes=None, rep
                                                     block_seconds, threads, seed)
     if not isinstance(matmul_size, int) or isinstance(matmul_size, bool) or matmul_size < 1:
         raise ValueError(f"matmul_size must be a positive int, got {matmul_size!r}")
+    if all_at_once not in (None, True, False):
+        raise ValueError(f"all_at_once must be True, False or None (choose by free memory), got {all_at_once!r}")
     if not callable(progress):
         raise TypeError("progress must be a function taking one string, such as print")
     start = time.perf_counter()
@@ -501,25 +519,33 @@ def run(configs=tuple(CONFIGS), workloads=WORKLOADS, batches=64, sizes=None, rep
     processes = [p for p in PROCESSES if p == "numpy" or any(CONFIGS[c].process == p for c in configs)]
     cells += [{"key": f"matmul|{p}", "config": "matmul", "process": p, "status": "ok", "reason": None}
               for p in processes]
+    if all_at_once is None:
+        all_at_once = _available_memory() > ALL_AT_ONCE_MEMORY
     settings = {"configs": list(configs), "workloads": list(workloads), "batches": {w: list(b) for w, b in
                 batches.items()}, "sizes": sizes, "repeats": repeats, "warmup": warmup,
                 "block_seconds": block_seconds, "threads_requested": threads, "seed": seed,
-                "learning_rate": LEARNING_RATE, "matmul_size": matmul_size}
+                "learning_rate": LEARNING_RATE, "matmul_size": matmul_size, "all_at_once": all_at_once}
     record = {"schema": SCHEMA, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "settings": settings, "machine": machine(), "load": {"before": list(os.getloadavg()), "rounds": []}}
-    replies: queue.Queue = queue.Queue()
-    say(f"starting one process per back end ({', '.join(processes)}); "
-        f"{len(cells) - len(processes)} cells, {repeats} rounds, load {os.getloadavg()[0]:.2f}")
-    workers = {p: _WorkerProcess(p, threads, replies) for p in processes}
-    try:
-        _prepare(workers, cells, replies, settings, timeout, say)
-        _rounds(workers, cells, replies, repeats, seed, timeout, record, say)
-    finally:  # nothing to save in the workers: close their input, give them 3 s to exit, then kill them
-        for worker in workers.values():
-            with contextlib.suppress(OSError):
-                worker.popen.stdin.close()
-        for worker in workers.values():
-            worker.stop(deadline=time.perf_counter() + 3)
+    say(f"{len(cells) - len(processes)} cells, {repeats} rounds; one process per back end ({', '.join(processes)}), "
+        + ("all at once, configurations interleaved" if all_at_once else "one back end at a time (low memory)")
+        + f"; load {os.getloadavg()[0]:.2f}")
+    workers = {}
+    for group in [processes] if all_at_once else [[p] for p in processes]:
+        replies: queue.Queue = queue.Queue()  # one per group: a stopped group's last words stay in its own
+        started = {p: _WorkerProcess(p, threads, replies) for p in group}
+        workers.update(started)
+        mine = [c for c in cells if c["process"] in group]
+        try:
+            _prepare(started, mine, replies, settings, timeout, say)
+            _rounds(started, mine, replies, repeats, seed, timeout, record, say)
+        finally:  # nothing to save in the workers: close their input, give them 3 s to exit, then kill them
+            for worker in started.values():
+                with contextlib.suppress(OSError):
+                    worker.popen.stdin.close()
+            deadline = time.perf_counter() + 3
+            for worker in started.values():
+                worker.stop(deadline)
     record["load"]["after"] = list(os.getloadavg())
     record["workers"] = {p: {"status": "failed" if w.failed else "ok", "reason": w.failed,
                              **{k: v for k, v in w.info.items() if k != "ready"}} for p, w in workers.items()}
@@ -532,6 +558,12 @@ def run(configs=tuple(CONFIGS), workloads=WORKLOADS, batches=64, sizes=None, rep
     return record
 
 
+def _available_memory() -> float:
+    import psutil
+
+    return psutil.virtual_memory().available
+
+
 def _cell(config: str, workload: str, batch: int, sizes: dict) -> dict:
     c = CONFIGS[config]
     return {"key": f"{config}|{workload}|{batch}", "config": config, "label": c.label, "framework": c.framework,
@@ -539,7 +571,7 @@ def _cell(config: str, workload: str, batch: int, sizes: dict) -> dict:
             "flops_per_step": step_flops(workload, batch, sizes), "status": "ok", "reason": None}
 
 
-def _wait(replies: queue.Queue, workers: dict, timeout: float):
+def _wait(replies: queue.Queue, timeout: float):
     """The next reply (process, dict or None) or (None, None) when nothing comes within `timeout`."""
     try:
         return replies.get(timeout=timeout)
@@ -563,7 +595,7 @@ def _prepare(workers, cells, replies, settings, timeout, say) -> None:
     by_key = {c["key"]: c for c in cells}
     deadline = {p: time.perf_counter() + timeout for p in workers}
     while waiting:
-        process, reply = _wait(replies, workers, 1.0)
+        process, reply = _wait(replies, 1.0)
         now = time.perf_counter()
         for p in [p for p in waiting if now > deadline[p]]:
             _fail_process(p, f"no answer within {timeout:.0f} s while preparing "
@@ -610,7 +642,7 @@ def _rounds(workers, cells, replies, repeats, seed, timeout, record, say) -> Non
             if cell["status"] != "ok":  # its worker died earlier in this round
                 continue
             workers[cell["process"]].send({"op": "time", "key": cell["key"], "steps": cell["steps"]})
-            process, reply = _wait(replies, workers, timeout)
+            process, reply = _wait(replies, timeout)
             if reply is None or process != cell["process"]:
                 reason = workers[cell["process"]].why_dead() if reply is None and process else \
                     f"no answer within {timeout:.0f} s from a timed block: stopped"
@@ -626,8 +658,9 @@ def _rounds(workers, cells, replies, repeats, seed, timeout, record, say) -> Non
                 cell["round_load"].append(load)
                 cell["last_loss"] = reply["loss"]
         if r:
-            record["load"]["rounds"].append(list(os.getloadavg()))
-        say("calibration round done" if r == 0 else f"round {r}/{repeats} done, load {os.getloadavg()[0]:.2f}")
+            record["load"]["rounds"].append({"processes": list(workers), "load": list(os.getloadavg())})
+        what = "calibration round" if r == 0 else f"round {r}/{repeats}"
+        say(f"{what} of {', '.join(workers)} done, load {os.getloadavg()[0]:.2f}")
 
 
 def _finish(record: dict, cells: list) -> None:
@@ -804,8 +837,11 @@ def main(argv=None) -> int:
     parser.add_argument("--batches", help="comma-separated batch sizes, used for every workload, e.g. 32,256")
     parser.add_argument("--size", action="append", default=[], metavar="WORKLOAD.NAME=INT",
                         help="a model size, e.g. mlp.hidden=512 (repeatable)")
+    parser.add_argument("--scale", type=int, default=1, help="multiply the models' widths (see scaled_sizes)")
     parser.add_argument("--repeats", type=int, help="timed rounds")
     parser.add_argument("--threads", type=int, help="pin every library to this many threads (default: all cores)")
+    parser.add_argument("--one-at-a-time", action="store_true",
+                        help="run the back ends one after another (less memory; default when under 3.5 GB is free)")
     parser.add_argument("--json", type=Path, help="where to write the record (default results/bench-TIME.json)")
     parser.add_argument("--worker", choices=PROCESSES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -824,9 +860,12 @@ def main(argv=None) -> int:
             kwargs["batches"] = tuple(int(b) for b in args.batches.split(","))
         if args.repeats is not None:
             kwargs["repeats"] = args.repeats
-        kwargs["sizes"] = _parse_sizes(args.size)
+        kwargs["sizes"] = scaled_sizes(args.scale, kwargs["workloads"])
+        for workload, given in _parse_sizes(args.size).items():
+            kwargs["sizes"].setdefault(workload, {}).update(given)
         kwargs["threads"] = args.threads
-        check_grid(**kwargs)
+        kwargs["all_at_once"] = False if args.one_at_a_time else None
+        check_grid(**{k: v for k, v in kwargs.items() if k != "all_at_once"})
     except ValueError as err:
         parser.error(str(err))
     record = run(**kwargs, progress=lambda text: print(text, file=sys.stderr, flush=True))
