@@ -84,13 +84,15 @@ def test_equivalence_library_defaults_read_from_installed_versions():
 
 def test_equivalence_default_differences_measured_and_aligned(digits):
     rows = {r.setting: r for r in equivalence.batchnorm(digits.x_train, steps=10) + equivalence.initializers()
-            + equivalence.padding()}
+            + equivalence.padding() + equivalence.fit_shuffle("mlp", models.init_weights("mlp"), digits.x_train,
+                                                              digits.y_train)}
     assert rows["BatchNorm epsilon"].with_defaults > 0.1 and rows["BatchNorm epsilon"].aligned < ONE_PASS
     assert rows["BatchNorm momentum"].with_defaults > 0.1 > 10 * rows["BatchNorm momentum"].aligned
     init = rows["Dense kernel initializer"]  # Glorot std / Kaiming(a=sqrt 5) std = sqrt(3) for a square layer
     assert init.with_defaults == pytest.approx(math.sqrt(3), rel=0.1) and init.aligned == pytest.approx(1, rel=0.1)
-    pad = rows["'same' padding, stride 2"]
+    pad = rows["'same' padding at stride 2"]
     assert pad.with_defaults > 0.1 and pad.aligned < ONE_PASS
+    assert rows["shuffling"].with_defaults > 1e-3 and rows["shuffling"].aligned < ONE_PASS
     text = equivalence.table(list(rows.values()))
     assert "how to align" in text and "F.pad" in text
 

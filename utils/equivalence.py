@@ -15,7 +15,8 @@ PyTorch with `loss.backward()` and `torch.optim`. All three see the same batches
 layout: PyTorch's are mapped back with `models.from_torch_layout`.
 
 `default_differences` measures settings whose defaults differ between the frameworks (Adam epsilon,
-BatchNorm momentum and epsilon, weight initializers, "same" padding) with the defaults and aligned.
+BatchNorm momentum and epsilon, weight initializers, "same" padding, shuffling in `fit`) with the
+defaults and aligned.
 Keras must run on its TensorFlow back end here (gradients come from `tf.GradientTape`).
 """
 
@@ -408,7 +409,11 @@ class Difference:
 
 
 def adam_epsilon(arch: str, weights: dict, x, y, steps: int = 20, lr: float = 1e-3) -> list[Difference]:
-    """Keras vs PyTorch Adam over `steps` steps: largest weight difference with default and aligned epsilons."""
+    """Keras vs PyTorch Adam over `steps` steps: largest weight difference with default and aligned epsilons.
+
+    Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it: the same number is not the
+    same setting; aligned means PyTorch gets `keras_epsilon_in_torch(epsilon, t)` at each step t.
+    """
     d = library_defaults()
     keras_eps, torch_eps = d["Keras"]["adam epsilon"], d["PyTorch"]["adam epsilon"]
 
@@ -418,16 +423,11 @@ def adam_epsilon(arch: str, weights: dict, x, y, steps: int = 20, lr: float = 1e
                               match_epsilon=match)
         return report.largest("weights")[0]
 
-    measured = f"largest weight difference, {steps} steps"
     same_number = drift(keras_eps, False)
-    return [
-        Difference("Adam epsilon", f"{keras_eps:g}", f"{torch_eps:g}", measured, drift(torch_eps, False),
-                   same_number, f"torch.optim.Adam(eps={keras_eps:g})"),
-        Difference("Adam epsilon: where it is added", "before bias correction", "after bias correction",
-                   measured + ", same number", same_number, drift(keras_eps, True),
-                   f"set PyTorch's eps to {keras_eps:g} / sqrt(1 - 0.999**t) at step t "
-                   "(equivalence.keras_epsilon_in_torch)"),
-    ]
+    return [Difference("Adam epsilon", f"{keras_eps:g}, before bias corr.", f"{torch_eps:g}, after bias corr.",
+                       f"largest weight difference, {steps} steps", drift(torch_eps, False), drift(keras_eps, True),
+                       f"PyTorch eps = {keras_eps:g} / sqrt(1 - 0.999**t) at step t (keras_epsilon_in_torch); "
+                       f"eps={keras_eps:g} alone still leaves {same_number:.1g}")]
 
 
 def batchnorm(x, batch_size: int = 32, steps: int = 20) -> list[Difference]:
@@ -491,6 +491,38 @@ def initializers(fan_in: int = 64, fan_out: int = 64, seed: int = 0) -> list[Dif
                        "nn.init.xavier_uniform_(w); nn.init.zeros_(b) (or load the same weights)")]
 
 
+def fit_shuffle(arch: str, weights: dict, x, y, batch_size: int = 32, lr: float = 0.1) -> list[Difference]:
+    """One epoch of Keras `fit` on arrays vs a PyTorch loop over the same batches: the final weights.
+
+    The arrays are put in the order of `utils.data.batch_order` (pass 0), so fit's consecutive batches
+    are the loop's batches, unless `fit` shuffles them (its default, `shuffle=True`); a PyTorch
+    DataLoader keeps its order unless asked (`shuffle=False` is its default).
+    """
+    import keras
+    import torch
+
+    sizes = models.resolve_sizes(arch)
+    x = model_input(arch, x, sizes)
+    y = _labels(y, len(x), sizes["classes"])
+    batches = data.batch_order(len(x), batch_size)  # validates batch_size
+    order = np.concatenate(batches)
+    torch_after = _torch_train(models.torch_model(arch, weights), torch_input(arch, x), y, batches, "sgd", lr, 0.0)
+    keras_default = inspect.signature(keras.Model.fit).parameters["shuffle"].default
+    torch_default = inspect.signature(torch.utils.data.DataLoader.__init__).parameters["shuffle"].default
+
+    def gap(shuffle):
+        model = models.keras_model(arch, weights)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(x[order], y[order], batch_size=batch_size, epochs=1, shuffle=shuffle, verbose=0)
+        after = models.get_weights(model)
+        return max(float(np.abs(after[n] - torch_after[f"weights {n}"]).max()) for n in after)
+
+    return [Difference("shuffling", f"fit(shuffle={keras_default})", f"DataLoader(shuffle={bool(torch_default)})",
+                       "largest weight difference, 1 epoch", gap(keras_default), gap(False),
+                       "model.fit(..., shuffle=False) when the data is already in the order you want")]
+
+
 def padding(seed: int = 0) -> list[Difference]:
     """Keras 'same' padding vs PyTorch padding=1 for a 3x3 convolution at stride 2 on 8x8 digits images."""
     import keras
@@ -512,7 +544,7 @@ def padding(seed: int = 0) -> list[Difference]:
     def diff(out):
         return float(np.abs(out.numpy().transpose(0, 2, 3, 1) - keras_out).max())
 
-    return [Difference("'same' padding, stride 2", "pads bottom/right", "padding=1 pads both sides",
+    return [Difference("'same' padding at stride 2", "pads bottom/right", "padding=1 pads both sides",
                        "conv outputs on 8x8 images", diff(symmetric), diff(bottom_right),
                        "F.pad(x, (0, 1, 0, 1)) then padding=0")]
 
@@ -522,17 +554,20 @@ def default_differences(arch: str = "mlp", steps: int = 20) -> list[Difference]:
     ds = data.load("digits")
     weights = models.init_weights(arch)
     return (adam_epsilon(arch, weights, ds.x_train, ds.y_train, steps=steps) + batchnorm(ds.x_train, steps=steps)
-            + initializers() + padding())
+            + initializers() + padding() + fit_shuffle(arch, weights, ds.x_train, ds.y_train))
 
 
 def table(rows: list[Difference]) -> str:
     """The measured differences as a fixed-width text table (numbers to 2 significant digits)."""
     if not rows or not all(isinstance(r, Difference) for r in rows):
         raise TypeError("rows must be a non-empty list of Difference, as default_differences returns")
-    head = f"{'setting':<32}{'Keras':<24}{'PyTorch':<28}{'measured':<42}{'defaults':>9}{'aligned':>9}"
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        lines.append(f"{r.setting:<32}{r.keras:<24}{r.pytorch:<28}{r.measured:<42}"
-                     f"{r.with_defaults:>9.2g}{r.aligned:>9.2g}")
+    columns = [("setting", [r.setting for r in rows]), ("Keras", [r.keras for r in rows]),
+               ("PyTorch", [r.pytorch for r in rows]), ("measured", [r.measured for r in rows])]
+    widths = [max(len(title), *map(len, cells)) + 2 for title, cells in columns]
+    head = "".join(f"{title:<{w}}" for (title, _), w in zip(columns, widths, strict=True))
+    lines = [head + f"{'defaults':>9}{'aligned':>9}", "-" * (len(head) + 18)]
+    for i, r in enumerate(rows):
+        cells = "".join(f"{cells[i]:<{w}}" for (_, cells), w in zip(columns, widths, strict=True))
+        lines.append(cells + f"{r.with_defaults:>9.2g}{r.aligned:>9.2g}")
     lines += ["", "how to align:"] + [f"  {r.setting}: {r.how}" for r in rows]
     return "\n".join(lines)
