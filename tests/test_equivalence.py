@@ -129,3 +129,12 @@ def test_equivalence_default_differences_measured_and_aligned(digits):
 def test_equivalence_rejects_bad_input(call, error, words, digits):
     with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
         call(models.init_weights("mlp"), digits)
+
+
+def test_equivalence_full_float32_turns_tensorfloat32_off():
+    import tensorflow as tf
+    import torch
+
+    equivalence.full_float32()
+    assert not tf.config.experimental.tensor_float_32_execution_enabled()
+    assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32

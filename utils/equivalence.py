@@ -17,7 +17,8 @@ layout: PyTorch's are mapped back with `models.from_torch_layout`.
 `default_differences` measures settings whose defaults differ between the frameworks (Adam epsilon,
 BatchNorm momentum and epsilon, weight initializers, "same" padding, shuffling in `fit`) with the
 defaults and aligned.
-Keras must run on its TensorFlow back end here (gradients come from `tf.GradientTape`).
+Keras must run on its TensorFlow back end here (gradients come from `tf.GradientTape`). Building the
+models turns TensorFloat-32 off (`full_float32`), so that GPUs compute in full float32 as CPUs do.
 """
 
 from __future__ import annotations
@@ -153,8 +154,23 @@ def _epsilons(epsilon) -> dict[str, float]:
     return dict.fromkeys(FRAMEWORKS, float(_positive("epsilon", epsilon)))
 
 
+def full_float32() -> None:
+    """Turn TensorFloat-32 off in TensorFlow and PyTorch, so that float32 maths is float32 on GPUs too.
+
+    On NVIDIA GPUs since Ampere, TensorFlow (by default) and PyTorch's cuDNN convolutions (by default)
+    multiply with 10-bit mantissas, which moves results by ~1e-3. No effect on CPUs.
+    """
+    import tensorflow as tf
+    import torch
+
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
 def _build(arch, weights, sizes):
-    """The three models from the same weights (the builders check names and shapes)."""
+    """The three models from the same weights (the builders check names and shapes); TF32 off."""
+    full_float32()
     return (models.keras_model(arch, weights, sizes), models.tf_model(arch, weights, sizes),
             models.torch_model(arch, weights, sizes))
 
