@@ -78,22 +78,58 @@ def _passes(batches, epochs, as_numpy):
     return [[as_numpy(bx) for bx, _ in batches] for _ in range(epochs)]
 
 
-def test_keras_tf_and_torch_get_the_same_batches_in_the_same_order():
+def _expected(x, epochs, batch_size=16, seed=7):
+    return [[x[idx] for idx in data.batch_order(len(x), batch_size, epoch=e, seed=seed)] for e in range(epochs)]
+
+
+def _same(got, expected):
+    assert len(got) == len(expected)
+    for batches, wanted in zip(got, expected, strict=True):
+        assert len(batches) == len(wanted)
+        assert all(np.array_equal(a, b) for a, b in zip(batches, wanted, strict=True))
+
+
+def test_tf_and_torch_loops_get_the_same_batches_in_the_same_order():
     ds = data.load("iris")
     x, y = ds.x_train, ds.y_train
-    expected = [[x[idx] for idx in data.batch_order(len(x), 16, epoch=e, seed=7)] for e in range(3)]
-
-    keras_ds = data.keras_batches(x, y, 16, seed=7)
-    keras_passes = []
-    for _ in range(3):
-        keras_passes.append([keras_ds[i][0] for i in range(len(keras_ds))])
-        keras_ds.on_epoch_end()
-    tf_passes = _passes(data.tf_batches(x, y, 16, seed=7), 3, lambda t: t.numpy())
-    torch_passes = _passes(data.torch_batches(x, y, 16, seed=7), 3, lambda t: t.numpy())
-
-    for got in (keras_passes, tf_passes, torch_passes):
-        assert len(got) == 3
-        for batches, wanted in zip(got, expected, strict=True):
-            assert all(np.array_equal(a, b) for a, b in zip(batches, wanted, strict=True))
+    _same(_passes(data.tf_batches(x, y, 16, seed=7), 3, lambda t: t.numpy()), _expected(x, 3))
+    _same(_passes(data.torch_batches(x, y, 16, seed=7), 3, lambda t: t.numpy()), _expected(x, 3))
     labels = [by.numpy() for _, by in data.torch_batches(x, y, 16, seed=7)]
     assert np.array_equal(labels[0], y[data.batch_order(len(x), 16, seed=7)[0]])
+
+
+def test_a_peek_at_the_first_batch_does_not_skip_a_pass():
+    ds = data.load("iris")
+    x, y = ds.x_train, ds.y_train
+    for loader, as_numpy in ((data.torch_batches(x, y, 16, seed=7), lambda t: t.numpy()),
+                             (data.tf_batches(x, y, 16, seed=7), lambda t: t.numpy())):
+        next(iter(loader))  # what a consumer does to learn the shapes
+        _same(_passes(loader, 2, as_numpy), _expected(x, 2))
+
+
+@pytest.mark.parametrize("adapter", ["keras_batches", "tf_batches", "torch_batches"])
+def test_keras_fit_trains_on_the_same_batches_in_the_same_order(adapter):
+    import keras
+
+    class Recorder(keras.Model):
+        """Records the batches `fit` hands to train_step (run eagerly, so plain Python runs each step)."""
+
+        def __init__(self):
+            super().__init__()
+            self.dense, self.seen = keras.layers.Dense(1), []
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+        def train_step(self, batch):
+            self.seen.append(keras.ops.convert_to_numpy(batch[0]))
+            return {"batches_seen": len(self.seen)}
+
+    ds = data.load("iris")
+    x, y = ds.x_train, ds.y_train
+    model = Recorder()
+    model.compile(run_eagerly=True)
+    model.fit(getattr(data, adapter)(x, y, 16, seed=7), epochs=3, shuffle=False, verbose=0)
+    expected = _expected(x, 3)
+    per_epoch = len(expected[0])
+    _same([model.seen[e * per_epoch:(e + 1) * per_epoch] for e in range(3)], expected)

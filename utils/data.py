@@ -6,8 +6,10 @@
     data.tf_batches(ds.x_train, ds.y_train, 32)            # a tf.data.Dataset
     data.torch_batches(ds.x_train, ds.y_train, 32)         # a torch DataLoader
 
-Pass e of any of the three (the e-th time it is iterated) yields the batches of `batch_order(n, batch_size,
-epoch=e, seed=seed)`: the same examples, in the same order, whichever framework consumes them.
+Pass e of any of the three yields the batches of `batch_order(n, batch_size, epoch=e, seed=seed)`: the
+same examples, in the same order, whichever framework consumes them (a test trains through Keras `fit`
+with each adapter and checks the batches it saw). Give Keras `fit(..., shuffle=False)`: its default
+`shuffle=True` reorders a PyDataset's batches.
 """
 
 from __future__ import annotations
@@ -116,19 +118,30 @@ def _check_arrays(x, y, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Passes:
-    """Counts passes over the data, so that pass e always uses batch_order(..., epoch=e)."""
+    """Serves pass after pass of `batch_order`; a pass counts as done once its last batch is served.
+
+    So a consumer that peeks at the first batch (as Keras does to read shapes) does not skip a pass.
+    """
 
     def __init__(self, n: int, batch_size: int, seed: int, shuffle: bool):
         self.n, self.batch_size, self.seed, self.shuffle, self.epoch = n, batch_size, seed, shuffle, 0
 
-    def next_pass(self) -> list[np.ndarray]:
-        batches = batch_order(self.n, self.batch_size, self.epoch, self.seed, self.shuffle)
-        self.epoch += 1
-        return batches
+    def batches(self, epoch: int) -> list[np.ndarray]:
+        return batch_order(self.n, self.batch_size, epoch, self.seed, self.shuffle)
+
+    def serve(self):
+        batches = self.batches(self.epoch)
+        for i, batch in enumerate(batches):
+            if i == len(batches) - 1:
+                self.epoch += 1
+            yield batch
 
 
 def keras_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
-    """A keras.utils.PyDataset serving the fixed batch order (works on every Keras back end)."""
+    """A keras.utils.PyDataset serving the fixed batch order (works on every Keras back end).
+
+    Keras calls `on_epoch_begin` at the start of each epoch of `fit`; that is what moves to the next pass.
+    """
     import keras
 
     x, y = _check_arrays(x, y, batch_size)
@@ -137,7 +150,8 @@ def keras_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
         def __init__(self):
             super().__init__()
             self.passes = _Passes(len(x), batch_size, seed, shuffle)
-            self.batches = self.passes.next_pass()
+            self.epoch = -1  # before the first epoch, a peek sees pass 0
+            self.batches = self.passes.batches(0)
 
         def __len__(self):
             return len(self.batches)
@@ -145,31 +159,28 @@ def keras_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
         def __getitem__(self, i):
             return x[self.batches[i]], y[self.batches[i]]
 
-        def on_epoch_end(self):
-            self.batches = self.passes.next_pass()
+        def on_epoch_begin(self):
+            self.epoch += 1
+            self.batches = self.passes.batches(self.epoch)
 
     return FixedOrder()
 
 
 def tf_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
-    """A tf.data.Dataset serving the fixed batch order; each new iteration is the next pass."""
+    """A tf.data.Dataset serving the fixed batch order; each full iteration is the next pass."""
     import tensorflow as tf
 
     x, y = _check_arrays(x, y, batch_size)
     passes = _Passes(len(x), batch_size, seed, shuffle)
-
-    def indices():
-        yield from passes.next_pass()
-
     spec = tf.TensorSpec(shape=(None,), dtype=tf.int64)
     xs, ys = tf.constant(x), tf.constant(y)
-    return tf.data.Dataset.from_generator(indices, output_signature=spec).map(
-        lambda idx: (tf.gather(xs, idx), tf.gather(ys, idx))
-    )
+    return (tf.data.Dataset.from_generator(passes.serve, output_signature=spec)
+            .map(lambda idx: (tf.gather(xs, idx), tf.gather(ys, idx)))
+            .apply(tf.data.experimental.assert_cardinality(len(passes.batches(0)))))  # fit knows the length
 
 
 def torch_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
-    """A torch DataLoader serving the fixed batch order; each new iteration is the next pass."""
+    """A torch DataLoader serving the fixed batch order; each full iteration is the next pass."""
     import torch
     from torch.utils.data import DataLoader, Sampler, TensorDataset
 
@@ -183,7 +194,7 @@ def torch_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
             return -(-len(x) // batch_size)
 
         def __iter__(self):
-            return (b.tolist() for b in self.passes.next_pass())
+            return (b.tolist() for b in self.passes.serve())
 
     return DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_sampler=FixedOrder())
 
