@@ -40,6 +40,13 @@ def test_layout_conversions_are_explicit_transposes_and_invert():
     assert all(np.array_equal(back[k], w[k]) for k in w)
 
 
+def test_parameter_names_map_both_ways():
+    assert models.torch_name("dense1/kernel") == "dense1.weight" and models.torch_name("conv2/bias") == "conv2.bias"
+    assert models.canonical_name("dense1.weight") == "dense1/kernel"
+    names = models.torch_model("cnn", models.init_weights("cnn")).state_dict()
+    assert sorted(models.canonical_name(n) for n in names) == sorted(models.shapes("cnn"))
+
+
 def test_weights_are_seeded_glorot_uniform():
     a, b = models.init_weights("mlp", seed=3), models.init_weights("mlp", seed=3)
     assert all(np.array_equal(a[k], b[k]) for k in a)

@@ -180,13 +180,8 @@ def _keras_variables(model) -> list[tuple[str, object]]:
     return [(f"{layer.name}/{w.name}", w) for layer in model.layers for w in layer.trainable_weights]
 
 
-def _canonical(torch_name: str) -> str:
-    layer, kind = torch_name.rsplit(".", 1)
-    return f"{layer}/{'kernel' if kind == 'weight' else 'bias'}"
-
-
 def _torch_grads(model) -> dict[str, np.ndarray]:
-    return models.from_torch_layout({_canonical(n): p.grad.numpy() for n, p in model.named_parameters()})
+    return models.from_torch_layout({models.canonical_name(n): p.grad.numpy() for n, p in model.named_parameters()})
 
 
 # ---------------------------------------------------------------- the comparisons

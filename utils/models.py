@@ -233,7 +233,7 @@ def torch_model(arch: str, weights: dict[str, np.ndarray], sizes: dict | None = 
 
     model = Model()
     converted = to_torch_layout(weights)
-    state = {_torch_name(name): torch.from_numpy(value) for name, value in converted.items()}
+    state = {torch_name(name): torch.from_numpy(value) for name, value in converted.items()}
     model.load_state_dict(state, strict=True)
     return model
 
@@ -249,7 +249,7 @@ def build_model(framework: str, arch: str, weights: dict[str, np.ndarray], sizes
 def get_weights(model) -> dict[str, np.ndarray]:
     """The weights of any model built here, as NumPy arrays in the canonical (Keras/TensorFlow) layout."""
     if hasattr(model, "state_dict"):  # PyTorch
-        state = {_canonical_name(k): v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+        state = {canonical_name(k): v.detach().cpu().numpy() for k, v in model.state_dict().items()}
         return from_torch_layout(state)
     if hasattr(model, "layers"):  # Keras
         return {f"{layer.name}/{w.name}": np.array(w.numpy() if hasattr(w, "numpy") else w.value)
@@ -259,11 +259,13 @@ def get_weights(model) -> dict[str, np.ndarray]:
     raise TypeError(f"expected a model from utils.models (Keras, tf.Module or nn.Module), got {type(model).__name__}")
 
 
-def _torch_name(name: str) -> str:
-    layer, kind = name.split("/")
+def torch_name(name: str) -> str:
+    """A canonical weight name as a PyTorch parameter name: 'dense1/kernel' -> 'dense1.weight'."""
+    layer, kind = name.rsplit("/", 1)
     return f"{layer}.{'weight' if kind == 'kernel' else 'bias'}"
 
 
-def _canonical_name(name: str) -> str:
-    layer, kind = name.split(".")
+def canonical_name(name: str) -> str:
+    """A PyTorch parameter name as a canonical weight name: 'dense1.weight' -> 'dense1/kernel'."""
+    layer, kind = name.rsplit(".", 1)
     return f"{layer}/{'kernel' if kind == 'weight' else 'bias'}"
