@@ -4,6 +4,7 @@ import math
 import os
 import stat
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -22,10 +23,11 @@ def fake_record(medians=None, failed=()):
         else:
             samples = [median * f for f in (0.9, 0.95, 1.0, 1.05, 1.1)]
             cell.update(steps=10, first_step_s=0.5, first_loss=2.3, device="cpu", samples_s=samples,
-                        round_load=[1.0] * 5)
+                        block_steps=[10] * 5, round_load=[1.0] * 5)
         cells.append(cell)
     cells.append({"key": "matmul|numpy", "config": "matmul", "process": "numpy", "status": "ok", "reason": None,
-                  "steps": 1, "first_step_s": 0.2, "device": "cpu", "samples_s": [0.1, 0.12, 0.11]})
+                  "steps": 1, "first_step_s": 0.2, "device": "cpu", "samples_s": [0.1, 0.12, 0.11],
+                  "block_steps": [1, 1, 1]})
     record = {"schema": bench.SCHEMA, "created": "2026-11-21T00:00:00+00:00",
               "settings": {"threads_requested": None, "repeats": 5, "matmul_size": 1000},
               "machine": bench.machine(), "versions": {"python": "3.11"}, "workers": {},
@@ -120,11 +122,19 @@ def test_command_line_rejects_bad_input_before_starting_anything(capsys):
 
 def test_a_step_runs_in_process_and_keras_checks_its_back_end():
     step = bench.make_step("torch-eager", "cnn", 4)
-    seconds, loss = bench.time_block(step, 3)
-    assert seconds > 0 and math.isfinite(loss)
+    seconds, loss, done = bench.time_block(step, 3)
+    assert seconds > 0 and math.isfinite(loss) and done == 3
     assert bench.steps_for(0.001, 0.05) == 50 and bench.steps_for(10.0, 0.05) == 1
     with pytest.raises(ValueError, match="one process per back end"):
         bench.make_step("keras-jax", "mlp", 4)  # this test process's Keras runs on TensorFlow
+
+
+def test_a_block_stops_early_when_steps_are_slower_than_estimated():
+    synced = []
+    slow = bench.Step(run=lambda: time.sleep(0.01) or 1.5, sync=lambda loss: synced.append(loss) or loss, device="cpu")
+    seconds, loss, done = bench.time_block(slow, 1000, max_seconds=0.05)
+    assert 5 <= done <= 7 and 0.05 < seconds < 0.5 and loss == 1.5 and synced == [1.5], "synchronised once"
+    assert bench.warm_up(slow, 2, block_seconds=0.1)["steps"] == 10
 
 
 def test_the_record_is_validated():
@@ -149,6 +159,7 @@ def test_the_record_is_validated():
         "positive and finite": lambda b: b["results"][0].update(first_step_s=float("nan")),
         "must give its reason": lambda b: b["results"][1].update(status="failed", reason=""),
         "n must count": lambda b: b["results"][0]["samples_s"].append(1e-3),
+        "n must count the": lambda b: b["results"][0]["block_steps"].pop(),
         "status must be": lambda b: b["results"][0].update(status="maybe"),
         "gflops must be": lambda b: b["results"][0].update(gflops=1.0),
     }
@@ -202,6 +213,7 @@ def test_a_real_run_measures_and_records_failures(monkeypatch, capsys):
     assert "unknown configuration 'torch-broken'" in bench.result(record, "torch-broken", "mlp", 4)["reason"]
     ok = [r for r in record["results"] if r["status"] == "ok"]
     assert all(r["n"] == 2 and np.isfinite(r["gflops"]) and r["share_of_peak"] > 0 for r in ok)
+    assert all(1 <= steps <= r["steps"] for r in ok for steps in r["block_steps"])
     first_losses = {r["batch"]: set() for r in ok}
     for r in ok:
         first_losses[r["batch"]].add(round(r["first_loss"], 5))

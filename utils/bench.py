@@ -303,21 +303,29 @@ def make_step(config: str, workload: str, batch: int, sizes: dict | None = None,
     return torch_step(model, x, y, learning_rate, compile=c.name == "torch-compile")
 
 
-def time_block(step: Step, steps: int) -> tuple[float, float]:
-    """Run `steps` steps, wait for the device; return (seconds, last loss)."""
+def time_block(step: Step, steps: int, max_seconds: float | None = None) -> tuple[float, float, int]:
+    """Run `steps` steps (fewer if `max_seconds` have passed), wait for the device.
+
+    Returns (seconds, last loss, steps run). The early stop bounds a block when a step turns out much
+    slower than estimated (on a GPU the clock sees only the launches, so it rarely stops early there).
+    """
     start = time.perf_counter()
-    for _ in range(steps):
+    done = 0
+    while done < steps:
         loss = step.run()
+        done += 1
+        if max_seconds is not None and time.perf_counter() - start > max_seconds:
+            break
     loss = step.sync(loss)
-    return time.perf_counter() - start, loss
+    return time.perf_counter() - start, loss, done
 
 
 def warm_up(step: Step, warmup: int, block_seconds: float, max_steps: int = 10_000) -> dict:
     """Time the first step on its own, run `warmup` more, and choose the steps per timed block."""
-    first, first_loss = time_block(step, 1)
+    first, first_loss, _ = time_block(step, 1)
     times = [time_block(step, 1)[0] for _ in range(warmup)]
     estimate = float(np.median(times)) if times else first
-    return {"first_step_s": first, "first_loss": first_loss, "warmup_s": times,
+    return {"first_step_s": first, "first_loss": first_loss, "warmup_s": times, "estimate_s": estimate,
             "steps": steps_for(estimate, block_seconds, max_steps)}
 
 
@@ -388,8 +396,8 @@ def _worker(process: str) -> None:
                 out = {**warm_up(cells[job["key"]], job["warmup"], job["block_seconds"]),
                        "device": cells[job["key"]].device}
             else:  # "time"
-                seconds, loss = time_block(cells[job["key"]], job["steps"])
-                out = {"seconds": seconds, "loss": loss}
+                seconds, loss, done = time_block(cells[job["key"]], job["steps"], job["max_seconds"])
+                out = {"seconds": seconds, "loss": loss, "steps": done}
             out["ok"] = True
         except Exception as err:  # reported to the parent as this cell's failure; the worker goes on
             traceback.print_exc()
@@ -616,7 +624,8 @@ def _prepare(workers, cells, replies, settings, timeout, say) -> None:
             cell = by_key[reply["key"]]
             if reply["ok"]:
                 cell.update(steps=reply["steps"], first_step_s=reply["first_step_s"], warmup_s=reply["warmup_s"],
-                            first_loss=reply["first_loss"], device=reply["device"], samples_s=[], round_load=[])
+                            estimate_s=reply["estimate_s"], first_loss=reply["first_loss"], device=reply["device"],
+                            samples_s=[], block_steps=[], round_load=[])
                 say(f"prepared {cell['key'].replace('|', ' ')}: first step {reply['first_step_s']:.2f} s")
             else:
                 cell.update(status="failed", reason=reply["error"])
@@ -633,7 +642,7 @@ def _prepare(workers, cells, replies, settings, timeout, say) -> None:
 
 
 def _rounds(workers, cells, replies, repeats, seed, timeout, record, say) -> None:
-    """One calibration round (steps re-sized without the parallel compiles), then `repeats` timed rounds."""
+    """One calibration round (blocks re-sized away from the parallel compiles), then `repeats` timed rounds."""
     rng = np.random.default_rng(seed)
     for r in range(repeats + 1):
         live = [c for c in cells if c["status"] == "ok" and "steps" in c]
@@ -641,7 +650,8 @@ def _rounds(workers, cells, replies, repeats, seed, timeout, record, say) -> Non
         for cell in (live[i] for i in rng.permutation(len(live))):
             if cell["status"] != "ok":  # its worker died earlier in this round
                 continue
-            workers[cell["process"]].send({"op": "time", "key": cell["key"], "steps": cell["steps"]})
+            workers[cell["process"]].send({"op": "time", "key": cell["key"], "steps": cell["steps"],
+                                           "max_seconds": 5 * record["settings"]["block_seconds"]})
             process, reply = _wait(replies, timeout)
             if reply is None or process != cell["process"]:
                 reason = workers[cell["process"]].why_dead() if reply is None and process else \
@@ -651,10 +661,12 @@ def _rounds(workers, cells, replies, repeats, seed, timeout, record, say) -> Non
                 continue
             if not reply["ok"] or not math.isfinite(reply["loss"]):
                 cell.update(status="failed", reason=reply.get("error") or f"the loss became {reply['loss']}")
-            elif r == 0:
-                cell["steps"] = steps_for(reply["seconds"] / cell["steps"], record["settings"]["block_seconds"])
+            elif r == 0:  # the faster of two estimates: one stalled sample must not shrink every block
+                estimate = min(reply["seconds"] / reply["steps"], cell["estimate_s"])
+                cell["steps"] = steps_for(estimate, record["settings"]["block_seconds"])
             else:
-                cell["samples_s"].append(reply["seconds"] / cell["steps"])
+                cell["samples_s"].append(reply["seconds"] / reply["steps"])
+                cell["block_steps"].append(reply["steps"])
                 cell["round_load"].append(load)
                 cell["last_loss"] = reply["loss"]
         if r:
@@ -714,8 +726,8 @@ def machine() -> dict:
 # ---------------------------------------------------------------- the record: check, save, show, compare
 
 _RESULT_KEYS = {"config", "label", "framework", "workload", "batch", "sizes", "status", "reason", "flops_per_step"}
-_OK_KEYS = {"samples_s", "round_load", "median_s", "q1_s", "q3_s", "min_s", "max_s", "spread", "n", "steps",
-            "first_step_s", "compile_s", "first_loss", "gflops", "examples_per_s", "share_of_peak", "device"}
+_OK_KEYS = {"samples_s", "block_steps", "round_load", "median_s", "q1_s", "q3_s", "min_s", "max_s", "spread", "n",
+            "steps", "first_step_s", "compile_s", "first_loss", "gflops", "examples_per_s", "share_of_peak", "device"}
 
 
 def validate(record) -> dict:
@@ -745,7 +757,8 @@ def validate(record) -> dict:
             need(isinstance(r["reason"], str) and r["reason"].strip(), where, "a failed cell must give its reason")
             continue
         need(not _OK_KEYS - set(r), where, f"missing {sorted(_OK_KEYS - set(r))}")
-        need(len(r["samples_s"]) == r["n"] == len(r["round_load"]) >= 1, where, "n must count the samples")
+        need(len(r["samples_s"]) == r["n"] == len(r["round_load"]) == len(r["block_steps"]) >= 1, where,
+             "n must count the samples")
         for key in ("median_s", "q1_s", "q3_s", "min_s", "max_s", "first_step_s", "gflops", "examples_per_s"):
             need(_finite(r[key]) and r[key] > 0, where, f"{key} must be positive and finite, got {r[key]!r}")
         stats = summarize(r["samples_s"])
