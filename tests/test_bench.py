@@ -117,7 +117,7 @@ def test_command_line_rejects_bad_input_before_starting_anything(capsys):
     err = capsys.readouterr().err
     assert "unknown configuration 'keras-cntk'" in err and "unknown workload 'lstm'" in err
     assert "batch size must be a positive int" in err and "WORKLOAD.NAME=INT" in err and "unknown sizes" in err
-    assert "factor must be a positive int" in err
+    assert "factor must be a positive int" in err and "--batches must be comma-separated positive ints" in err
 
 
 def test_a_step_runs_in_process_and_keras_checks_its_back_end():

@@ -820,7 +820,8 @@ def table(record: dict) -> str:
     m, s, peak = record["machine"], record["settings"], record["peak"]
     threads = s["threads_requested"] or f"all cores ({m['usable_cpus']})"
     lines = [f"{m['cpu']}, {m['usable_cpus']} of {m['cpu_count']} CPUs usable; threads: {threads}; "
-             f"{s['repeats']} rounds, interleaved",
+             f"{s['repeats']} rounds, " + ("all back ends interleaved" if s.get("all_at_once", True) else
+                                           "interleaved within each back end (one back end at a time)"),
              f"load average before {record['load']['before'][0]:.2f}, after {record['load']['after'][0]:.2f}; "
              "matmul peak " + (f"{peak['gflops']:.1f} GFLOP/s ({peak['library']}; "
                                + ", ".join(f"{k} {v['median_gflops']:.0f}" for k, v in peak["by_library"].items())
@@ -870,7 +871,11 @@ def main(argv=None) -> int:
             if isinstance(kwargs["batches"], dict):
                 kwargs["batches"] = {w: kwargs["batches"].get(w, (64,)) for w in kwargs["workloads"]}
         if args.batches:
-            kwargs["batches"] = tuple(int(b) for b in args.batches.split(","))
+            try:
+                kwargs["batches"] = tuple(int(b) for b in args.batches.split(","))
+            except ValueError:
+                raise ValueError(f"--batches must be comma-separated positive ints such as 32,256, "
+                                 f"got {args.batches!r}") from None
         if args.repeats is not None:
             kwargs["repeats"] = args.repeats
         kwargs["sizes"] = scaled_sizes(args.scale, kwargs["workloads"])
