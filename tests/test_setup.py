@@ -75,3 +75,33 @@ def test_setup_in_a_fresh_process_is_quiet_seeded_and_pinned():
     assert "THREADS 1 1" in out
     assert runs[0].stdout.split("DRAW")[1] == runs[1].stdout.split("DRAW")[1], "seeded draws repeat"
     assert "oneDNN" not in runs[0].stderr and "cuda" not in runs[0].stderr.lower(), runs[0].stderr
+
+
+def _cgroup(root, v2: bool, limit: str, used: int):
+    folder = root if v2 else root / "memory"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = ("memory.max", "memory.current") if v2 else ("memory.limit_in_bytes", "memory.usage_in_bytes")
+    (folder / names[0]).write_text(limit + "\n")
+    (folder / names[1]).write_text(f"{used}\n")
+    return str(root)
+
+
+@pytest.mark.parametrize("v2", [True, False])
+def test_a_container_limit_is_read_from_cgroup_v1_or_v2(tmp_path, v2):
+    root = _cgroup(tmp_path, v2, limit=str(2 * 2**30), used=2**30)
+    assert s.container_memory(root) == (2 * 2**30, 2**30)
+
+
+@pytest.mark.parametrize("limit", ["max", "9223372036854771712"])
+def test_no_limit_means_no_container_memory(tmp_path, limit):
+    assert s.container_memory(_cgroup(tmp_path, True, limit=limit, used=10)) is None
+    assert s.container_memory(str(tmp_path / "missing")) is None
+
+
+def test_binder_sized_container_caps_total_and_available_memory(tmp_path, monkeypatch):
+    root = _cgroup(tmp_path, True, limit=str(2 * 10**9), used=int(1.2e9))
+    real = s.container_memory
+    monkeypatch.setattr(s, "container_memory", lambda: real(root))
+    assert s.total_memory() == 2 * 10**9
+    assert s.available_memory() == int(0.8e9)
+    assert any("less than 1.5 GB" in note for note in s._warnings(()))

@@ -103,6 +103,45 @@ def muted_stderr():
         os.close(null)
 
 
+# A container's memory limit and use (Binder, Docker): cgroup v2, then v1. psutil sees only the host's memory.
+CGROUP_MEMORY_FILES = (
+    ("memory.max", "memory.current"),
+    ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
+)
+
+
+def container_memory(root: str = "/sys/fs/cgroup") -> tuple[int, int] | None:
+    """(limit, used) bytes of this process's container, or None when there is no limit."""
+    import psutil
+
+    for limit_file, used_file in CGROUP_MEMORY_FILES:
+        try:
+            with open(os.path.join(root, limit_file)) as f_limit, open(os.path.join(root, used_file)) as f_used:
+                limit, used = f_limit.read().strip(), int(f_used.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < psutil.virtual_memory().total:  # "max" or a huge number: no limit
+            return int(limit), used
+    return None
+
+
+def total_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its container's limit when lower."""
+    import psutil
+
+    container = container_memory()
+    return min(psutil.virtual_memory().total, container[0]) if container else psutil.virtual_memory().total
+
+
+def available_memory() -> int:
+    """Bytes that can still be allocated: the machine's free memory, or what the container has left."""
+    import psutil
+
+    container = container_memory()
+    free = psutil.virtual_memory().available
+    return min(free, max(container[0] - container[1], 0)) if container else free
+
+
 def thread_environment(threads: int | None) -> dict[str, str]:
     """Environment variables that cap the math libraries' threads (inherited by child processes)."""
     _check_threads(threads)
@@ -220,15 +259,13 @@ def setup(seed: int = 0, threads: int | None = 1, frameworks=DEFAULT_FRAMEWORKS,
             importlib.import_module(name)
     pin_threads(threads)
     seed_everything(seed)
-    import psutil
-
     result = Report(
         python=platform.python_version(),
         versions={name: installed_version(name) for name in FRAMEWORKS},
         devices=devices(),
         threads=threads,
         cpu_count=os.cpu_count() or 1,
-        memory_gb=psutil.virtual_memory().total / 1e9,
+        memory_gb=total_memory() / 1e9,
         seed=seed,
         warnings=_warnings(frameworks),
     )
@@ -238,12 +275,10 @@ def setup(seed: int = 0, threads: int | None = 1, frameworks=DEFAULT_FRAMEWORKS,
 
 
 def _warnings(frameworks) -> list[str]:
-    import psutil
-
     notes = []
     if "torch" in frameworks and torch_device() == "cpu":
         notes.append("no GPU found: everything runs on the CPU (the series is sized for that).")
-    if psutil.virtual_memory().available < 1.5e9:
+    if available_memory() < 1.5e9:
         notes.append("less than 1.5 GB of memory is free: close other notebooks' kernels first.")
     return notes
 
