@@ -51,7 +51,7 @@ def run_in_backend(backend: str, func, *args, seed: int = 0, threads: int | None
         raise BackendError(f"{func.__name__} did not finish within {timeout} s under back end {backend!r}") from err
     if done.returncode != 0 or _MARK not in done.stdout:
         raise BackendError(f"{func.__name__} failed under Keras back end {backend!r}. "
-                           f"The child process said:\n{_clean(done.stderr)}")
+                           f"The child process said:\n{clean_stderr(done.stderr)}")
     return json.loads(done.stdout.split(_MARK, 1)[1])
 
 
@@ -83,7 +83,7 @@ def _payload(func, args, kwargs, seed, threads) -> str:
                         "Convert arrays with .tolist()") from err
 
 
-def _clean(stderr: str) -> str:
+def clean_stderr(stderr: str) -> str:
     """The child's stderr without TensorFlow's start-up log lines."""
     noise = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages before absl", "To enable the following")
     return "\n".join(line for line in stderr.splitlines() if not line.startswith(noise)).strip()

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from utils import models
-from utils.backends import _clean as clean_stderr
+from utils.backends import clean_stderr
 from utils.setup import available_memory, installed_version, thread_environment
 
 SCHEMA = "kvtvp-bench/1"
