@@ -4,7 +4,6 @@ import math
 import os
 import stat
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -98,6 +97,8 @@ def test_bad_grid_input_is_rejected_with_the_choices():
         bench.check_grid(["tf-eager"], ["mlp"], 8, threads=0)
     with pytest.raises(ValueError, match="unknown sizes"):
         bench.check_grid(["tf-eager"], ["mlp"], 8, sizes={"mlp": {"width": 3}})
+    with pytest.raises(ValueError, match=r"sizes names workloads \['cnn'\] that are not in this run"):
+        bench.check_grid(["tf-eager"], ["mlp"], 8, sizes={"cnn": {"filters1": 4}})
     with pytest.raises(ValueError, match="configurations must be a non-empty list"):
         bench.check_grid([], ["mlp"], 8)
     with pytest.raises(ValueError, match="batch size must be a positive int"):
@@ -110,7 +111,8 @@ def test_bad_grid_input_is_rejected_with_the_choices():
 
 def test_command_line_rejects_bad_input_before_starting_anything(capsys):
     for argv in (["--configs", "keras-cntk"], ["--workloads", "mlp,lstm"], ["--batches", "0"],
-                 ["--batches", "a"], ["--size", "mlp.hidden"], ["--size", "mlp.depth=3"], ["--scale", "0"]):
+                 ["--batches", "a"], ["--size", "mlp.hidden"], ["--size", "mlp.depth=3"], ["--scale", "0"],
+                 ["--size", "cnn.filters1=4", "--workloads", "mlp"]):
         with pytest.raises(SystemExit) as info:
             bench.main(argv)
         assert info.value.code == 2
@@ -118,6 +120,7 @@ def test_command_line_rejects_bad_input_before_starting_anything(capsys):
     assert "unknown configuration 'keras-cntk'" in err and "unknown workload 'lstm'" in err
     assert "batch size must be a positive int" in err and "WORKLOAD.NAME=INT" in err and "unknown sizes" in err
     assert "factor must be a positive int" in err and "--batches must be comma-separated positive ints" in err
+    assert "sizes names workloads ['cnn'] that are not in this run" in err
 
 
 def test_a_step_runs_in_process_and_keras_checks_its_back_end():
@@ -129,12 +132,92 @@ def test_a_step_runs_in_process_and_keras_checks_its_back_end():
         bench.make_step("keras-jax", "mlp", 4)  # this test process's Keras runs on TensorFlow
 
 
-def test_a_block_stops_early_when_steps_are_slower_than_estimated():
-    synced = []
-    slow = bench.Step(run=lambda: time.sleep(0.01) or 1.5, sync=lambda loss: synced.append(loss) or loss, device="cpu")
-    seconds, loss, done = bench.time_block(slow, 1000, max_seconds=0.05)
-    assert 5 <= done <= 7 and 0.05 < seconds < 0.5 and loss == 1.5 and synced == [1.5], "synchronised once"
-    assert bench.warm_up(slow, 2, block_seconds=0.1)["steps"] == 10
+def slow_step(monkeypatch, seconds=0.125):
+    """A step that takes exactly `seconds` on a fake clock (binary fractions: no rounding), and its syncs."""
+    clock, synced = [0.0], []
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+
+    def run():
+        clock[0] += seconds
+        return 1.5
+
+    return bench.Step(run=run, sync=lambda loss: synced.append(loss) or loss, device="cpu"), synced
+
+
+def test_a_block_stops_early_when_steps_are_slower_than_estimated(monkeypatch):
+    slow, synced = slow_step(monkeypatch, 0.125)
+    assert bench.time_block(slow, 1000, max_seconds=0.5) == (0.625, 1.5, 5), "stops after the step past 0.5 s"
+    assert synced == [1.5], "synchronised once, at the end of the block"
+    assert bench.time_block(slow, 3) == (0.375, 1.5, 3), "no limit: every step runs"
+    warm = bench.warm_up(slow, 2, block_seconds=1.25)
+    assert warm["first_step_s"] == 0.125 and warm["warmup_s"] == [0.125, 0.125] and warm["steps"] == 10
+    for bad in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match="steps must be a positive int"):
+            bench.time_block(slow, bad)
+
+
+class FakeWorker:
+    """Stands in for a worker process in `_wait`'s tests: records kills, says why it died."""
+
+    def __init__(self, failed=None):
+        self.failed, self.killed = failed, False
+        self.popen = self
+
+    def kill(self):
+        self.killed = True
+
+    def why_dead(self):
+        return "exited (status -9)"
+
+
+def test_wait_skips_stale_replies_and_fails_only_the_worker_that_died():
+    """All at once, workers share a queue: the last words of a stopped worker must not fail a healthy one."""
+    workers = {"numpy": FakeWorker(failed="no answer within 600 s: stopped"), "tensorflow": FakeWorker(),
+               "torch": FakeWorker()}
+    cells = [bench._cell("tf-function", "mlp", 8, bench.models.resolve_sizes("mlp")),
+             bench._cell("torch-eager", "mlp", 8, bench.models.resolve_sizes("mlp"))]
+    for cell in cells:
+        cell["steps"] = 3
+    tf_cell, torch_cell = cells
+    replies = bench.queue.Queue()
+    answer = {"key": tf_cell["key"], "ok": True, "seconds": 0.01, "loss": 2.3, "steps": 3}
+    for item in [("numpy", {"key": "matmul|numpy", "ok": True}), ("numpy", None),  # a stopped worker's last words
+                 ("tensorflow", {"key": "tf-eager|mlp|8", "ok": True}),  # a reply to another cell
+                 ("torch", None),  # another worker died: it fails, not this cell's worker
+                 ("tensorflow", answer)]:
+        replies.put(item)
+    assert bench._wait(tf_cell, workers, cells, replies, timeout=0) == answer
+    assert tf_cell["status"] == "ok" and not workers["tensorflow"].failed and not workers["tensorflow"].killed
+    assert torch_cell["status"] == "failed" and torch_cell["reason"].startswith("exited (status -9)")
+    assert workers["torch"].failed and replies.empty()
+
+    # this cell's own worker ends its output: None, the worker and the cell fail with why_dead's reason
+    workers["torch"].failed, torch_cell["status"] = None, "ok"
+    replies.put(("torch", None))
+    assert bench._wait(torch_cell, workers, cells, replies, timeout=0) is None
+    assert torch_cell["status"] == "failed" and "exited" in torch_cell["reason"]
+
+    # nothing at all within the timeout (0 s here, no real waiting): the worker is killed, its cells fail
+    assert bench._wait(tf_cell, workers, cells, replies, timeout=0) is None
+    assert workers["tensorflow"].killed and tf_cell["reason"].startswith("no answer within 0 s")
+
+
+def test_a_worker_that_cannot_be_started_stops_those_already_running(monkeypatch):
+    stopped = []
+
+    class Starting:
+        def __init__(self, process, threads, replies):
+            if process == "tensorflow":
+                raise OSError("cannot start the tensorflow worker")
+            self.process, self.popen = process, type("P", (), {"stdin": open(os.devnull, "w")})()
+
+        def stop(self, deadline):
+            stopped.append(self.process)
+
+    monkeypatch.setattr(bench, "_WorkerProcess", Starting)
+    with pytest.raises(OSError, match="cannot start the tensorflow worker"):
+        bench.run(["tf-function"], ["mlp"], 8, repeats=1, all_at_once=True, progress=lambda text: None)
+    assert stopped == ["numpy"], "the numpy worker, started first, was stopped"
 
 
 def test_the_record_is_validated():
@@ -184,6 +267,10 @@ def test_save_load_table_and_comparison(tmp_path):
     assert bench.compare(record, "keras-tf", "torch-eager", "mlp", 32)["ratio"] is None
     with pytest.raises(ValueError, match="no result for keras-jax"):
         bench.result(record, "keras-jax", "mlp", 32)
+    assert bench.compare(record, "keras-tf", "tf-function", "mlp", 32, margin=1.5)["word"] == "about as fast"
+    for bad in (-0.1, float("nan"), float("inf"), "10%", None, True):
+        with pytest.raises(ValueError, match="margin must be a non-negative number"):
+            bench.compare(record, "keras-tf", "tf-function", "mlp", 32, margin=bad)
 
 
 def test_a_worker_that_cannot_start_fails_its_cells_with_the_reason(tmp_path, monkeypatch):

@@ -45,10 +45,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 from utils import models
 from utils.backends import clean_stderr
-from utils.setup import available_memory, installed_version, thread_environment
+from utils.setup import available_memory, installed_version, thread_environment, total_memory
 
 SCHEMA = "kvtvp-bench/1"
 WORKLOADS = models.ARCHITECTURES
@@ -166,6 +167,9 @@ def check_grid(configs, workloads, batches, sizes=None, repeats=5, warmup=2, blo
     sizes = sizes or {}
     if not isinstance(sizes, dict) or not set(sizes) <= set(WORKLOADS):
         raise ValueError(f"sizes must be a dict keyed by workload ({WORKLOADS}), e.g. {{'mlp': {{'hidden': 256}}}}")
+    unused = set(sizes) - set(workloads)
+    if unused:
+        raise ValueError(f"sizes names workloads {sorted(unused)} that are not in this run {workloads}")
     sizes = {w: models.resolve_sizes(w, sizes.get(w)) for w in workloads}
     for label, value, low in (("repeats", repeats, 1), ("warmup", warmup, 0)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
@@ -309,6 +313,8 @@ def time_block(step: Step, steps: int, max_seconds: float | None = None) -> tupl
     Returns (seconds, last loss, steps run). The early stop bounds a block when a step turns out much
     slower than estimated (on a GPU the clock sees only the launches, so it rarely stops early there).
     """
+    if not isinstance(steps, int | np.integer) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"steps must be a positive int (steps in the block), got {steps!r}")
     start = time.perf_counter()
     done = 0
     while done < steps:
@@ -340,7 +346,6 @@ class Matmul:
     def __init__(self, library: str, n: int = MATMUL_SIZE, seed: int = 0):
         rng = np.random.default_rng(seed)
         a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
-        self.flops = 2 * n**3
         if library == "numpy":
             self.run, self.sync, self.device = (lambda: a @ b), (lambda c: float(c[0, 0])), "cpu"
         elif library == "tensorflow":
@@ -462,8 +467,12 @@ class _WorkerProcess:
                "KERAS_BACKEND": process if process in ("tensorflow", "jax", "torch") else "tensorflow",
                "BENCH_THREADS": str(threads or ""), "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
                "TF_FORCE_GPU_ALLOW_GROWTH": "true", "PYTHONUNBUFFERED": "1"}
-        self.popen = subprocess.Popen([sys.executable, "-m", "utils.bench", "--worker", process], env=env,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        try:
+            self.popen = subprocess.Popen([sys.executable, "-m", "utils.bench", "--worker", process], env=env,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        except BaseException:
+            self.log.close()
+            raise
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -534,17 +543,19 @@ def run(configs=tuple(CONFIGS), workloads=WORKLOADS, batches=64, sizes=None, rep
                 "block_seconds": block_seconds, "threads_requested": threads, "seed": seed,
                 "learning_rate": LEARNING_RATE, "matmul_size": matmul_size, "all_at_once": all_at_once}
     record = {"schema": SCHEMA, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-              "settings": settings, "machine": machine(), "load": {"before": list(os.getloadavg()), "rounds": []}}
+              "settings": settings, "machine": machine(), "load": {"before": list(psutil.getloadavg()), "rounds": []}}
     say(f"{len(cells) - len(processes)} cells, {repeats} rounds; one process per back end ({', '.join(processes)}), "
         + ("all at once, configurations interleaved" if all_at_once else "one back end at a time (low memory)")
-        + f"; load {os.getloadavg()[0]:.2f}")
+        + f"; load {psutil.getloadavg()[0]:.2f}")
     workers = {}
     for group in [processes] if all_at_once else [[p] for p in processes]:
         replies: queue.Queue = queue.Queue()  # one per group: a stopped group's last words stay in its own
-        started = {p: _WorkerProcess(p, threads, replies) for p in group}
-        workers.update(started)
-        mine = [c for c in cells if c["process"] in group]
-        try:
+        started = {}
+        try:  # started one by one inside the try: if one cannot start, those already running are stopped
+            for p in group:
+                started[p] = _WorkerProcess(p, threads, replies)
+            workers.update(started)
+            mine = [c for c in cells if c["process"] in group]
             _prepare(started, mine, replies, settings, timeout, say)
             _rounds(started, mine, replies, repeats, seed, timeout, record, say)
         finally:  # nothing to save in the workers: close their input, give them 3 s to exit, then kill them
@@ -554,14 +565,14 @@ def run(configs=tuple(CONFIGS), workloads=WORKLOADS, batches=64, sizes=None, rep
             deadline = time.perf_counter() + 3
             for worker in started.values():
                 worker.stop(deadline)
-    record["load"]["after"] = list(os.getloadavg())
+    record["load"]["after"] = list(psutil.getloadavg())
     record["workers"] = {p: {"status": "failed" if w.failed else "ok", "reason": w.failed,
                              **{k: v for k, v in w.info.items() if k != "ready"}} for p, w in workers.items()}
     record["versions"] = {"python": platform.python_version(), **{k: v for w in record["workers"].values()
                                                                  for k, v in w.get("versions", {}).items()}}
     _finish(record, cells)
     record["wall_s"] = time.perf_counter() - start
-    say(f"done in {record['wall_s']:.0f} s; load {os.getloadavg()[0]:.2f}")
+    say(f"done in {record['wall_s']:.0f} s; load {psutil.getloadavg()[0]:.2f}")
     validate(record)
     return record
 
@@ -573,12 +584,38 @@ def _cell(config: str, workload: str, batch: int, sizes: dict) -> dict:
             "flops_per_step": step_flops(workload, batch, sizes), "status": "ok", "reason": None}
 
 
-def _wait(replies: queue.Queue, timeout: float):
+def _next(replies: queue.Queue, timeout: float):
     """The next reply (process, dict or None) or (None, None) when nothing comes within `timeout`."""
     try:
-        return replies.get(timeout=timeout)
+        return replies.get(timeout=max(0.0, timeout))
     except queue.Empty:
         return None, None
+
+
+def _wait(cell: dict, workers: dict, cells: list, replies: queue.Queue, timeout: float) -> dict | None:
+    """The reply to `cell`'s timed block, or None when its worker died or was silent for `timeout` s (then
+    that worker is stopped and its cells failed).
+
+    Every worker of a group answers on one queue. Replies from a worker already failed (the last words of
+    one that was stopped) and replies to another cell are skipped; the end of another worker's output
+    fails that worker, not this cell's.
+    """
+    deadline = time.perf_counter() + timeout
+    while True:
+        process, reply = _next(replies, deadline - time.perf_counter())
+        if process is None:
+            workers[cell["process"]].popen.kill()
+            _fail_process(cell["process"], f"no answer within {timeout:.0f} s from a timed block: stopped",
+                          workers, cells)
+            return None
+        if workers[process].failed:
+            continue
+        if reply is None:  # that worker's output ended: it has exited
+            _fail_process(process, workers[process].why_dead(), workers, cells)
+            if process == cell["process"]:
+                return None
+        elif process == cell["process"] and reply.get("key") == cell["key"]:
+            return reply
 
 
 def _fail_process(process: str, reason: str, workers: dict, cells: list) -> None:
@@ -597,7 +634,7 @@ def _prepare(workers, cells, replies, settings, timeout, say) -> None:
     by_key = {c["key"]: c for c in cells}
     deadline = {p: time.perf_counter() + timeout for p in workers}
     while waiting:
-        process, reply = _wait(replies, 1.0)
+        process, reply = _next(replies, 1.0)
         now = time.perf_counter()
         for p in [p for p in waiting if now > deadline[p]]:
             _fail_process(p, f"no answer within {timeout:.0f} s while preparing "
@@ -640,18 +677,14 @@ def _rounds(workers, cells, replies, repeats, seed, timeout, record, say) -> Non
     rng = np.random.default_rng(seed)
     for r in range(repeats + 1):
         live = [c for c in cells if c["status"] == "ok" and "steps" in c]
-        load = os.getloadavg()[0]
+        load = psutil.getloadavg()[0]
         for cell in (live[i] for i in rng.permutation(len(live))):
             if cell["status"] != "ok":  # its worker died earlier in this round
                 continue
             workers[cell["process"]].send({"op": "time", "key": cell["key"], "steps": cell["steps"],
                                            "max_seconds": 5 * record["settings"]["block_seconds"]})
-            process, reply = _wait(replies, timeout)
-            if reply is None or process != cell["process"]:
-                reason = workers[cell["process"]].why_dead() if reply is None and process else \
-                    f"no answer within {timeout:.0f} s from a timed block: stopped"
-                workers[cell["process"]].popen.kill()
-                _fail_process(cell["process"], reason, workers, cells)
+            reply = _wait(cell, workers, cells, replies, timeout)
+            if reply is None:  # its worker died or hung, and is failed with its cells
                 continue
             if not reply["ok"] or not math.isfinite(reply["loss"]):
                 cell.update(status="failed", reason=reply.get("error") or f"the loss became {reply['loss']}")
@@ -662,11 +695,10 @@ def _rounds(workers, cells, replies, repeats, seed, timeout, record, say) -> Non
                 cell["samples_s"].append(reply["seconds"] / reply["steps"])
                 cell["block_steps"].append(reply["steps"])
                 cell["round_load"].append(load)
-                cell["last_loss"] = reply["loss"]
         if r:
-            record["load"]["rounds"].append({"processes": list(workers), "load": list(os.getloadavg())})
+            record["load"]["rounds"].append({"processes": list(workers), "load": list(psutil.getloadavg())})
         what = "calibration round" if r == 0 else f"round {r}/{repeats}"
-        say(f"{what} of {', '.join(workers)} done, load {os.getloadavg()[0]:.2f}")
+        say(f"{what} of {', '.join(workers)} done, load {psutil.getloadavg()[0]:.2f}")
 
 
 def _finish(record: dict, cells: list) -> None:
@@ -702,9 +734,7 @@ def _versions_text(versions: dict) -> str:
 
 
 def machine() -> dict:
-    """Processor, cores usable by this process, memory, OS and Python: what the numbers depend on."""
-    import psutil
-
+    """Processor, cores usable by this process, memory (a container's limit when lower), OS and Python."""
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -713,7 +743,7 @@ def machine() -> dict:
                 break
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"cpu": cpu, "cpu_count": os.cpu_count(), "usable_cpus": usable, "memory_gb": round(
-            psutil.virtual_memory().total / 1e9, 1), "os": f"{platform.system()} {platform.release()}",
+            total_memory() / 1e9, 1), "os": f"{platform.system()} {platform.release()}",
             "python": platform.python_version(), "numpy": installed_version("numpy")}
 
 
@@ -771,7 +801,8 @@ def _finite(value) -> bool:
 
 def save(record: dict, path) -> Path:
     """Write the record as JSON (after validating it); return the path."""
-    path = Path(validate(record) and path)
+    validate(record)
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1) + "\n")
     return path
@@ -796,6 +827,8 @@ def compare(record: dict, a: str, b: str, workload: str, batch: int, margin: flo
     'slower' / 'faster' need the ratio beyond 1 +- margin AND the interquartile ranges not to overlap;
     otherwise the difference is within this run's noise: 'about as fast'. None fields when a cell failed.
     """
+    if isinstance(margin, bool) or not isinstance(margin, int | float) or not (math.isfinite(margin) and margin >= 0):
+        raise ValueError(f"margin must be a non-negative number (0.1 = 10%), got {margin!r}")
     ra, rb = result(record, a, workload, batch), result(record, b, workload, batch)
     if "ok" != ra["status"] or "ok" != rb["status"]:
         return {"ratio": None, "word": "not measured", "a": a, "b": b}
