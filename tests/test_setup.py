@@ -32,6 +32,22 @@ def test_thread_environment_caps_children():
     assert s.thread_environment(None) == {}
     one = s.thread_environment(1)
     assert one["OMP_NUM_THREADS"] == "1" and "intra_op_parallelism_threads=1" in one["XLA_FLAGS"]
+    assert s.thread_environment(2) == {"OMP_NUM_THREADS": "2"}, "XLA can only be told 'one thread'"
+    merged = s.thread_environment(1, {"XLA_FLAGS": "--xla_dump_to=/tmp/x"})["XLA_FLAGS"]
+    assert merged.startswith("--xla_dump_to=/tmp/x ") and merged.endswith(s.ONE_THREAD_XLA_FLAGS)
+
+
+def test_a_child_asked_for_all_cores_is_not_pinned_by_an_earlier_setup(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(s, "_WRITTEN", {})
+    s.pin_threads(1)  # what setup() does in a notebook
+    assert s.os.environ["OMP_NUM_THREADS"] == "1"
+    free = s.child_environment(None)
+    assert "OMP_NUM_THREADS" not in free
+    assert free["XLA_FLAGS"] == "--xla_dump_to=/tmp/x", "the user's own flags survive"
+    assert s.child_environment(1)["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")  # undo pin_threads' write for later tests
 
 
 @pytest.mark.parametrize("seed", [-1, 1.0, "0", None])

@@ -17,13 +17,12 @@ from __future__ import annotations
 import inspect
 import json
 import linecache
-import os
 import subprocess
 import sys
 import textwrap
 import traceback
 
-from utils.setup import thread_environment
+from utils.setup import child_environment, thread_environment
 
 BACKENDS = ("tensorflow", "jax", "torch")
 _MARK = "@@utils.backends result@@"
@@ -43,7 +42,7 @@ def run_in_backend(backend: str, func, *args, seed: int = 0, threads: int | None
     if backend not in BACKENDS:
         raise ValueError(f"unknown Keras back end {backend!r}: choose one of {BACKENDS}")
     payload = _payload(func, args, kwargs, seed, threads)
-    env = {**os.environ, **thread_environment(threads), "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**child_environment(threads), "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     try:
         done = subprocess.run([sys.executable, "-m", "utils.backends"], input=payload, env=env,
                               capture_output=True, text=True, timeout=timeout)

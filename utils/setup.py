@@ -142,13 +142,47 @@ def available_memory() -> int:
     return min(free, max(container[0] - container[1], 0)) if container else free
 
 
-def thread_environment(threads: int | None) -> dict[str, str]:
-    """Environment variables that cap the math libraries' threads (inherited by child processes)."""
+ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+_WRITTEN: dict[str, str] = {}  # the thread variables this process wrote, which its children must not inherit
+
+
+def thread_environment(threads: int | None, base: dict | None = None) -> dict[str, str]:
+    """Environment variables that cap the math libraries' threads at `threads` (None: no cap).
+
+    OpenMP (PyTorch, TensorFlow's oneDNN) reads OMP_NUM_THREADS; JAX's XLA can only be told "one
+    thread", which is added to any XLA_FLAGS already in `base`.
+    """
     _check_threads(threads)
     if threads is None:
         return {}
-    flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" if threads == 1 else ""
-    return {"OMP_NUM_THREADS": str(threads), "XLA_FLAGS": flags}
+    env = {"OMP_NUM_THREADS": str(threads)}
+    if threads == 1:
+        user_flags = (base or {}).get("XLA_FLAGS", "").replace(ONE_THREAD_XLA_FLAGS, "").strip()
+        env["XLA_FLAGS"] = f"{user_flags} {ONE_THREAD_XLA_FLAGS}".strip()
+    return env
+
+
+def child_environment(threads: int | None) -> dict[str, str]:
+    """The environment for a child process: this one's, with the thread caps for `threads` only.
+
+    Caps that `setup`/`pin_threads` wrote into this process are dropped first, so a child asked for
+    all cores (threads=None) is not silently pinned by an earlier `setup(threads=1)`.
+    """
+    env = dict(os.environ)
+    for key, value in _WRITTEN.items():
+        if env.get(key) == value:
+            users_part = value.replace(ONE_THREAD_XLA_FLAGS, "").strip() if key == "XLA_FLAGS" else ""
+            if users_part:
+                env[key] = users_part
+            else:
+                del env[key]
+    return {**env, **thread_environment(threads, env)}
+
+
+def _write_thread_environment(threads: int | None) -> None:
+    values = thread_environment(threads, os.environ)
+    os.environ.update(values)
+    _WRITTEN.update(values)
 
 
 def import_tensorflow(threads: int | None = None):
@@ -178,7 +212,7 @@ def pin_threads(threads: int | None) -> None:
     _check_threads(threads)
     if threads is None:
         return
-    os.environ.update(thread_environment(threads))
+    _write_thread_environment(threads)
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         torch.set_num_threads(threads)
@@ -250,7 +284,7 @@ def setup(seed: int = 0, threads: int | None = 1, frameworks=DEFAULT_FRAMEWORKS,
     problems = check_versions()
     if problems:
         raise SetupError("The environment is not ready:\n  - " + "\n  - ".join(problems) + f"\nTo fix it: {FIX}.")
-    os.environ.update(thread_environment(threads))
+    _write_thread_environment(threads)
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if "tensorflow" in frameworks or ("keras" in frameworks and os.environ["KERAS_BACKEND"] == "tensorflow"):
         import_tensorflow(threads)
