@@ -310,3 +310,30 @@ def test_a_real_run_measures_and_records_failures(monkeypatch, capsys):
     assert set(record["peak"]["by_library"]) == {"numpy", "tensorflow", "torch"}
     assert [r["processes"] for r in record["load"]["rounds"]] == [["numpy", "tensorflow", "torch"]] * 2
     assert os.cpu_count() == record["machine"]["cpu_count"]
+
+
+def test_workers_of_an_all_cores_run_inherit_no_thread_cap_left_by_setup(monkeypatch):
+    """An earlier setup(threads=1) wrote OMP_NUM_THREADS and XLA_FLAGS here: a threads=None worker drops them."""
+    import io
+
+    from utils import setup as setup_module
+
+    pinned = setup_module.thread_environment(1)
+    for key, value in pinned.items():
+        monkeypatch.setenv(key, value)
+        monkeypatch.setitem(setup_module._WRITTEN, key, value)
+    seen = {}
+
+    def fake_popen(args, env, **kwargs):
+        seen[args[-1]] = env
+        return type("P", (), {"stdout": io.StringIO(""), "stdin": io.StringIO()})()
+
+    monkeypatch.setattr(bench.subprocess, "Popen", fake_popen)
+    for threads in (None, 2):
+        bench._WorkerProcess("jax", threads, bench.queue.Queue()).log.close()
+        env = seen["jax"]
+        assert env["KERAS_BACKEND"] == "jax" and env["BENCH_THREADS"] == str(threads or "")
+        if threads is None:
+            assert "OMP_NUM_THREADS" not in env and "XLA_FLAGS" not in env, "all cores: no cap inherited"
+        else:
+            assert env["OMP_NUM_THREADS"] == "2"

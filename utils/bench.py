@@ -49,7 +49,7 @@ import psutil
 
 from utils import models
 from utils.backends import clean_stderr
-from utils.setup import available_memory, installed_version, thread_environment, total_memory
+from utils.setup import available_memory, child_environment, installed_version, thread_environment, total_memory
 
 SCHEMA = "kvtvp-bench/1"
 WORKLOADS = models.ARCHITECTURES
@@ -463,7 +463,7 @@ class _WorkerProcess:
     def __init__(self, process: str, threads: int | None, replies: queue.Queue):
         self.process, self.replies, self.failed, self.info = process, replies, None, {}
         self.log = tempfile.TemporaryFile(mode="w+")
-        env = {**os.environ, **thread_environment(threads), "TF_CPP_MIN_LOG_LEVEL": "3",
+        env = {**child_environment(threads), "TF_CPP_MIN_LOG_LEVEL": "3",  # no thread caps left by setup()
                "KERAS_BACKEND": process if process in ("tensorflow", "jax", "torch") else "tensorflow",
                "BENCH_THREADS": str(threads or ""), "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
                "TF_FORCE_GPU_ALLOW_GROWTH": "true", "PYTHONUNBUFFERED": "1"}
