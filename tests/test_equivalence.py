@@ -138,3 +138,12 @@ def test_equivalence_full_float32_turns_tensorfloat32_off():
     equivalence.full_float32()
     assert not tf.config.experimental.tensor_float_32_execution_enabled()
     assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
+
+
+def test_equivalence_report_fails_on_nan_and_refuses_mismatched_shapes():
+    good = {"loss": np.array([1.0, 2.0])}
+    nan = equivalence.Report("nan", {"Keras": good, "TensorFlow": good, "PyTorch": {"loss": np.array([1.0, np.nan])}})
+    assert not nan.passed and nan.max_diff == np.inf
+    flipped = equivalence.Report("shapes", {"Keras": {"loss": np.zeros((3, 1))}, "PyTorch": {"loss": np.zeros((1, 3))}})
+    with pytest.raises(ValueError, match=r"shapes \(3, 1\) and \(1, 3\) differ"):
+        flipped.largest()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,7 +48,6 @@ class Report:
     title: str
     values: dict[str, dict[str, np.ndarray]]
     tolerance: float = TOLERANCE
-    notes: list[str] = field(default_factory=list)
 
     def largest(self, group: str | None = None) -> tuple[float, str, str]:
         """(largest absolute difference, quantity, "A vs B") over every pair of frameworks."""
@@ -59,8 +58,7 @@ class Report:
                 continue
             for i, a in enumerate(names):
                 for b in names[i + 1 :]:
-                    d = float(np.max(np.abs(np.asarray(self.values[a][quantity], np.float64)
-                                            - np.asarray(self.values[b][quantity], np.float64)), initial=0.0))
+                    d = _difference(self.values[a][quantity], self.values[b][quantity], f"{quantity}, {a} vs {b}")
                     if d > best[0] or not best[1]:
                         best = (d, quantity, f"{a} vs {b}")
         if not best[1]:
@@ -93,7 +91,17 @@ class Report:
         verdict = "the frameworks agree" if self.passed else "the frameworks DISAGREE"
         lines.append(f"  overall    {self.max_diff:.2g} {'<=' if self.passed else '>'} tolerance "
                      f"{self.tolerance:g}: {verdict}")
-        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+        return "\n".join(lines)
+
+
+def _difference(a, b, what: str) -> float:
+    """The largest absolute difference of two arrays of the same shape; inf when either is not finite."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"{what}: shapes {a.shape} and {b.shape} differ (a layout was not converted?)")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return math.inf
+    return float(np.max(np.abs(a - b), initial=0.0))
 
 
 # ---------------------------------------------------------------- argument checks and inputs
