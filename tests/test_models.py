@@ -72,3 +72,18 @@ def test_weights_are_seeded_glorot_uniform():
 def test_bad_input_is_rejected_with_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_get_weights_reads_a_keras_model_on_the_torch_back_end():
+    from utils.backends import run_in_backend
+
+    def names_on_torch():
+        import numpy as np
+
+        from utils import models
+
+        w = models.init_weights("mlp")
+        got = models.get_weights(models.keras_model("mlp", w))
+        return {"names": sorted(got), "same": all(np.array_equal(got[k], w[k]) for k in w)}
+
+    assert run_in_backend("torch", names_on_torch) == {"names": sorted(models.shapes("mlp")), "same": True}

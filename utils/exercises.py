@@ -83,7 +83,10 @@ def check_function(name: str, func, cases, rtol: float = 1e-5, atol: float = 1e-
             except Exception as err:
                 reason = f"calling it with {_short(args)} raised {type(err).__name__}: {err}"
                 break
-            problem = explain(got, expected, rtol, atol)
+            try:
+                problem = explain(got, expected, rtol, atol)
+            except Exception as err:  # never crash: say what could not be compared
+                problem = f"could not compare the result ({type(err).__name__}: {err})"
             if problem:
                 reason = f"with {_short(args)}: {problem}"
                 break

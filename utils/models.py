@@ -248,12 +248,14 @@ def build_model(framework: str, arch: str, weights: dict[str, np.ndarray], sizes
 
 def get_weights(model) -> dict[str, np.ndarray]:
     """The weights of any model built here, as NumPy arrays in the canonical (Keras/TensorFlow) layout."""
+    if hasattr(model, "layers"):  # Keras (first: on the torch back end a Keras model is an nn.Module too)
+        from keras import ops
+
+        return {f"{layer.name}/{w.name}": ops.convert_to_numpy(w.value)
+                for layer in model.layers for w in layer.weights}
     if hasattr(model, "state_dict"):  # PyTorch
         state = {canonical_name(k): v.detach().cpu().numpy() for k, v in model.state_dict().items()}
         return from_torch_layout(state)
-    if hasattr(model, "layers"):  # Keras
-        return {f"{layer.name}/{w.name}": np.array(w.numpy() if hasattr(w, "numpy") else w.value)
-                for layer in model.layers for w in layer.weights}
     if hasattr(model, "w"):  # the TensorFlow tf.Module above
         return {name: v.numpy() for name, v in model.w.items()}
     raise TypeError(f"expected a model from utils.models (Keras, tf.Module or nn.Module), got {type(model).__name__}")

@@ -78,7 +78,8 @@ def time_notebook(path: Path, timeout: int = 600) -> dict:
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index)
         except Exception as err:  # report and go on with the next notebook
-            error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1][:200]}"
+            last_line = (str(err).strip().splitlines() or [""])[-1]
+            error = f"{type(err).__name__}: {last_line[:200]}"
         seconds = time.perf_counter() - start
         sampler.stop()
     return {"notebook": path.name, "seconds": seconds, "kernel_mb": sampler.peak_own / 1e6,
