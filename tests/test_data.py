@@ -8,7 +8,10 @@ from utils import data
 def test_every_dataset_loads_offline_with_a_fixed_split(name):
     a, b = data.load(name), data.load(name)
     assert a.x_train.dtype == np.float32 and a.y_train.dtype == np.int64
-    assert len(a.x_train) + len(a.x_test) == len(a.y_train) + len(a.y_test)
+    assert len(a.x_train) == len(a.y_train) and len(a.x_test) == len(a.y_test)
+    total = len(data.LOADERS[name](0)[1])
+    assert len(a.x_train) + len(a.x_test) == total
+    assert abs(len(a.x_test) / total - 0.25) < 0.01, "the default test fraction"
     assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.y_test, b.y_test)
     assert set(np.unique(a.y_test)) == set(range(a.n_classes)), "stratified: every class in the test set"
 

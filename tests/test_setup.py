@@ -61,6 +61,8 @@ def test_unknown_framework_is_rejected():
         s.setup(frameworks=("keras", "caffe"), report=False)
     with pytest.raises(ValueError, match="frameworks must be a tuple"):
         s.setup(frameworks="torch", report=False)
+    with pytest.raises(ValueError, match="frameworks must be a tuple"):
+        s.setup(frameworks=None, report=False)
 
 
 def test_missing_package_gives_a_plain_words_fix(monkeypatch):

@@ -149,9 +149,8 @@ def keras_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
     class FixedOrder(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
-            self.passes = _Passes(len(x), batch_size, seed, shuffle)
             self.epoch = -1  # before the first epoch, a peek sees pass 0
-            self.batches = self.passes.batches(0)
+            self.batches = batch_order(len(x), batch_size, 0, seed, shuffle)
 
         def __len__(self):
             return len(self.batches)
@@ -161,7 +160,7 @@ def keras_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
 
         def on_epoch_begin(self):
             self.epoch += 1
-            self.batches = self.passes.batches(self.epoch)
+            self.batches = batch_order(len(x), batch_size, self.epoch, seed, shuffle)
 
     return FixedOrder()
 

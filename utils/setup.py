@@ -277,8 +277,7 @@ def setup(seed: int = 0, threads: int | None = 1, frameworks=DEFAULT_FRAMEWORKS,
     threads=1 makes printed numbers identical on every machine (1 vs 2 threads differ in the last
     digits); pass threads=None to let each framework use all cores, as the speed notebook does.
     """
-    unknown = set(frameworks) - set(FRAMEWORKS)
-    if unknown or isinstance(frameworks, str):
+    if not isinstance(frameworks, tuple | list) or set(frameworks) - set(FRAMEWORKS):
         raise ValueError(f"frameworks must be a tuple drawn from {FRAMEWORKS}, got {frameworks!r}")
     _check_threads(threads)
     problems = check_versions()
