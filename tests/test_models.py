@@ -30,6 +30,18 @@ def test_get_weights_round_trips_through_every_framework(arch):
         assert all(np.array_equal(got[k], w[k]) for k in w), framework
 
 
+def test_torch_input_is_channels_first_for_images_only():
+    images = np.arange(2 * 8 * 8 * 1, dtype=np.float32).reshape(2, 8, 8, 1)
+    first = models.to_torch_input("cnn", images)
+    assert first.shape == (2, 1, 8, 8) and first[1, 0, 3, 5] == images[1, 3, 5, 0]
+    rows = np.zeros((2, 64), np.float32)
+    assert models.to_torch_input("mlp", rows) is rows
+    with pytest.raises(ValueError, match="channels-last images"):
+        models.to_torch_input("cnn", rows)
+    with pytest.raises(ValueError, match="unknown architecture"):
+        models.to_torch_input("rnn", rows)
+
+
 def test_layout_conversions_are_explicit_transposes_and_invert():
     w = models.init_weights("cnn")
     torch_w = models.to_torch_layout(w)

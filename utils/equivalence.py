@@ -130,11 +130,6 @@ def model_input(arch: str, x, sizes: dict | None = None) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def torch_input(arch: str, x: np.ndarray) -> np.ndarray:
-    """The canonical input in PyTorch's layout: images go channels-last (N,H,W,C) -> channels-first (N,C,H,W)."""
-    return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if arch == "cnn" else x
-
-
 def _labels(y, n: int, classes: int) -> np.ndarray:
     if not isinstance(y, np.ndarray):
         raise TypeError(f"y must be a NumPy array of class indices, got {type(y).__name__}")
@@ -204,7 +199,7 @@ def compare_forward(arch: str, weights: dict, x, sizes: dict | None = None, tole
     _positive("tolerance", tolerance)
     keras_m, tf_m, torch_m = _build(arch, weights, sizes)
     with torch.no_grad():
-        torch_logits = torch_m(torch.from_numpy(torch_input(arch, x))).numpy()
+        torch_logits = torch_m(torch.from_numpy(models.to_torch_input(arch, x))).numpy()
     values = {
         "Keras": {"logits": np.asarray(keras_m(x, training=False))},
         "TensorFlow": {"logits": tf_m(x).numpy()},
@@ -250,7 +245,8 @@ def compare_sgd_step(arch: str, weights: dict, x, y, lr: float = 0.1, sizes: dic
     # PyTorch: backward, then torch.optim.SGD; its (out, in) / OIHW gradients mapped back to canonical layout.
     optimizer = torch.optim.SGD(torch_m.parameters(), lr=lr)
     optimizer.zero_grad()
-    loss = torch.nn.functional.cross_entropy(torch_m(torch.from_numpy(torch_input(arch, x))), torch.from_numpy(y))
+    logits = torch_m(torch.from_numpy(models.to_torch_input(arch, x)))
+    loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y))
     loss.backward()
     torch_grads = _torch_grads(torch_m)
     optimizer.step()
@@ -304,7 +300,7 @@ def train_curves(arch: str, weights: dict, x, y, steps: int = 20, batch_size: in
     values = {
         "Keras": _keras_train(keras_m, x, y, batches, optimizer, lr, eps["Keras"]),
         "TensorFlow": _tf_train(tf_m, x, y, batches, optimizer, lr, eps["TensorFlow"]),
-        "PyTorch": _torch_train(torch_m, torch_input(arch, x), y, batches, optimizer, lr, eps["PyTorch"],
+        "PyTorch": _torch_train(torch_m, models.to_torch_input(arch, x), y, batches, optimizer, lr, eps["PyTorch"],
                                 match_epsilon),
     }
     setting = f"lr {lr:g}"
@@ -525,7 +521,8 @@ def fit_shuffle(arch: str, weights: dict, x, y, batch_size: int = 32, lr: float 
     y = _labels(y, len(x), sizes["classes"])
     batches = data.batch_order(len(x), batch_size)  # validates batch_size
     order = np.concatenate(batches)
-    torch_after = _torch_train(models.torch_model(arch, weights), torch_input(arch, x), y, batches, "sgd", lr, 0.0)
+    torch_after = _torch_train(models.torch_model(arch, weights), models.to_torch_input(arch, x), y, batches, "sgd",
+                               lr, 0.0)
     keras_default = inspect.signature(keras.Model.fit).parameters["shuffle"].default
     torch_default = inspect.signature(torch.utils.data.DataLoader.__init__).parameters["shuffle"].default
 
@@ -554,7 +551,7 @@ def padding(seed: int = 0) -> list[Difference]:
     conv.set_weights([kernel])
     keras_out = np.asarray(conv(x))  # (n, 4, 4, filters)
     w = torch.from_numpy(models.to_torch_layout({"conv/kernel": kernel})["conv/kernel"])
-    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    xt = torch.from_numpy(models.to_torch_input("cnn", x))
     with torch.no_grad():
         symmetric = torch.nn.functional.conv2d(xt, w, stride=2, padding=1)
         # TensorFlow pads (out-1)*stride + k - in = 1 pixel in all, at the bottom/right only.

@@ -99,6 +99,18 @@ def input_shape(arch: str, sizes: dict | None = None, layout: str = "channels_la
     return (s["channels"], s["height"], s["width"])
 
 
+def to_torch_input(arch: str, x: np.ndarray) -> np.ndarray:
+    """A batch in PyTorch's layout: CNN images go channels-last (N, H, W, C) -> channels-first (N, C, H, W)."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}: choose one of {ARCHITECTURES}")
+    x = np.asarray(x)
+    if arch != "cnn":
+        return x
+    if x.ndim != 4:
+        raise ValueError(f"cnn inputs must be a batch of channels-last images (N, H, W, C), got shape {x.shape}")
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
 def to_torch_layout(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Canonical -> PyTorch: dense kernels (in, out) -> (out, in); conv kernels HWIO -> OIHW."""
     return {name: _convert(name, w, {2: (1, 0), 4: (3, 2, 0, 1)}) for name, w in _checked(weights).items()}
