@@ -302,8 +302,7 @@ def make_step(config: str, workload: str, batch: int, sizes: dict | None = None,
         return keras_step(model, x, y, learning_rate, jit_compile=KERAS_JIT_COMPILE[c.name])
     if c.framework == "tensorflow":
         return tf_step(model, x, y, learning_rate, mode=c.name.removeprefix("tf-"))
-    if x.ndim == 4:  # images: PyTorch wants channels first
-        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    x = models.to_torch_input(workload, x)  # images: PyTorch wants channels first
     return torch_step(model, x, y, learning_rate, compile=c.name == "torch-compile")
 
 
