@@ -22,6 +22,7 @@ import sys
 import textwrap
 import traceback
 
+from utils.checks import check_count
 from utils.setup import child_environment, thread_environment
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -67,8 +68,7 @@ def _payload(func, args, kwargs, seed, threads) -> str:
     if func.__code__.co_freevars:
         raise TypeError(f"{func.__name__} uses variables of an enclosing function "
                         f"({', '.join(func.__code__.co_freevars)}): pass them as arguments instead")
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_count("seed", seed, minimum=0)
     thread_environment(threads)  # validates threads
     try:
         source = textwrap.dedent(inspect.getsource(func))

@@ -49,6 +49,7 @@ import psutil
 
 from utils import models
 from utils.backends import clean_stderr
+from utils.checks import check_count
 from utils.setup import available_memory, child_environment, installed_version, thread_environment, total_memory
 
 SCHEMA = "kvtvp-bench/1"
@@ -104,8 +105,7 @@ SCALED = {"mlp": ("inputs", "hidden"), "cnn": ("filters1", "filters2"), "attenti
 
 def scaled_sizes(factor: int, workloads=WORKLOADS) -> dict:
     """Model sizes with the widths (mlp inputs and hidden units, cnn filters, attention features) times `factor`."""
-    if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
-        raise ValueError(f"factor must be a positive int, got {factor!r}")
+    check_count("factor", factor)
     return {w: {k: models.DEFAULT_SIZES[w][k] * factor for k in SCALED[w]}
             for w in _names(workloads, WORKLOADS, "workload")}
 
@@ -177,8 +177,7 @@ def check_grid(configs, workloads, batches, sizes=None, repeats=5, warmup=2, blo
     if isinstance(block_seconds, bool) or not isinstance(block_seconds, int | float) or not block_seconds > 0:
         raise ValueError(f"block_seconds must be a positive number of seconds, got {block_seconds!r}")
     thread_environment(threads)  # validates threads
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_count("seed", seed, minimum=0)
     return configs, workloads, per, sizes
 
 
@@ -203,8 +202,7 @@ def _batch_list(value) -> tuple:
 
 
 def _check_batch(batch) -> None:
-    if not isinstance(batch, int | np.integer) or isinstance(batch, bool) or batch < 1:
-        raise ValueError(f"batch size must be a positive int (examples per step), got {batch!r}")
+    check_count("batch size", batch, detail=" (examples per step)")
 
 
 # ---------------------------------------------------------------- the timed steps (run inside a worker)
@@ -312,8 +310,7 @@ def time_block(step: Step, steps: int, max_seconds: float | None = None) -> tupl
     Returns (seconds, last loss, steps run). The early stop bounds a block when a step turns out much
     slower than estimated (on a GPU the clock sees only the launches, so it rarely stops early there).
     """
-    if not isinstance(steps, int | np.integer) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive int (steps in the block), got {steps!r}")
+    check_count("steps", steps, detail=" (steps in the block)")
     start = time.perf_counter()
     done = 0
     while done < steps:
@@ -520,8 +517,7 @@ def run(configs=tuple(CONFIGS), workloads=WORKLOADS, batches=64, sizes=None, rep
     """
     configs, workloads, batches, sizes = check_grid(configs, workloads, batches, sizes, repeats, warmup,
                                                     block_seconds, threads, seed)
-    if not isinstance(matmul_size, int) or isinstance(matmul_size, bool) or matmul_size < 1:
-        raise ValueError(f"matmul_size must be a positive int, got {matmul_size!r}")
+    check_count("matmul_size", matmul_size)
     if all_at_once not in (None, True, False):
         raise ValueError(f"all_at_once must be True, False or None (choose by free memory), got {all_at_once!r}")
     if not callable(progress):

@@ -20,6 +20,8 @@ import numpy as np
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
+from utils.checks import check_count
+
 
 def _synthetic(n_samples: int, seed: int):
     return skd.make_classification(
@@ -69,7 +71,7 @@ def load(name: str, test_fraction: float = 0.25, seed: int = 0) -> Dataset:
         raise ValueError(f"unknown dataset {name!r}: choose one of {sorted(LOADERS)}")
     if not isinstance(test_fraction, float) or not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be a float strictly between 0 and 1, got {test_fraction!r}")
-    _check_seed(seed)
+    check_count("seed", seed, minimum=0)
     x, y = LOADERS[name](seed)
     x_train, x_test, y_train, y_test = train_test_split(
         x.astype(np.float32), y.astype(np.int64), test_size=test_fraction, random_state=seed, stratify=y
@@ -97,11 +99,10 @@ def as_images(x: np.ndarray, layout: str = "channels_last") -> np.ndarray:
 
 def batch_order(n: int, batch_size: int, epoch: int = 0, seed: int = 0, shuffle: bool = True) -> list[np.ndarray]:
     """The index arrays of each batch of pass `epoch` over `n` examples (the last batch may be smaller)."""
-    for label, value in (("n", n), ("batch_size", batch_size)):
-        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{label} must be a positive int, got {value!r}")
-    _check_seed(seed)
-    _check_seed(epoch, "epoch")
+    check_count("n", n)
+    check_count("batch_size", batch_size)
+    check_count("seed", seed, minimum=0)
+    check_count("epoch", epoch, minimum=0)
     order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
@@ -197,7 +198,3 @@ def torch_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
 
     return DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_sampler=FixedOrder())
 
-
-def _check_seed(value, label: str = "seed") -> None:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{label} must be a non-negative int, got {value!r}")

@@ -24,6 +24,8 @@ import math
 
 import numpy as np
 
+from utils.checks import check_count, is_count
+
 ARCHITECTURES = ("mlp", "cnn", "attention")
 FRAMEWORKS = ("keras", "tensorflow", "torch")
 DEFAULT_SIZES = {
@@ -43,7 +45,7 @@ def resolve_sizes(arch: str, sizes: dict | None = None) -> dict:
     unknown = set(sizes) - set(DEFAULT_SIZES[arch])
     if unknown:
         raise ValueError(f"unknown sizes {sorted(unknown)} for {arch!r}: it takes {sorted(DEFAULT_SIZES[arch])}")
-    bad = {k: v for k, v in sizes.items() if not isinstance(v, int) or isinstance(v, bool) or v < 1}
+    bad = {k: v for k, v in sizes.items() if not is_count(v)}
     if bad:
         raise ValueError(f"sizes must be positive ints, got {bad}")
     return {**DEFAULT_SIZES[arch], **sizes}
@@ -71,8 +73,7 @@ def init_weights(arch: str, sizes: dict | None = None, seed: int = 0) -> dict[st
 
     Biases are not zero (as a fresh model's would be) so that tests also prove the bias path agrees.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_count("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     weights = {}
     for name, shape in shapes(arch, sizes).items():

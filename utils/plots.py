@@ -10,6 +10,8 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
+from utils.checks import check_count
+
 # Okabe-Ito colours: told apart by colour-blind readers too.
 COLORS = {
     "Keras": "#CC79A7",
@@ -53,8 +55,7 @@ def figure(title: str, xlabel: str, ylabel: str, ncols: int = 1, **kwargs):
     for label, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{label} must be a non-empty string: every plot in the series is labelled")
-    if not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    check_count("ncols", ncols)
     use_style()
     fig, axes = plt.subplots(1, ncols, **kwargs)
     fig.suptitle(title, fontweight="bold")

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from packaging.version import Version
 
+from utils.checks import check_count, is_count
+
 # Below these, the series does not run (Keras 3 README's minimum back-end versions; Python 3.11).
 MINIMUM_VERSIONS = {
     "keras": "3.0.0",
@@ -229,8 +231,7 @@ def seed_everything(seed: int) -> None:
     `keras.utils.set_random_seed` (which also resets Keras's global generator) is called only when
     TensorFlow is already loaded, because it imports TensorFlow (~700 MB) on every back end.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_count("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     if "tensorflow" in sys.modules:
@@ -317,5 +318,5 @@ def _warnings(frameworks) -> list[str]:
 
 
 def _check_threads(threads) -> None:
-    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+    if threads is not None and not is_count(threads):
         raise ValueError(f"threads must be None (all cores) or a positive int, got {threads!r}")
