@@ -431,12 +431,18 @@ def adam_epsilon(arch: str, weights: dict, x, y, steps: int = 20, lr: float = 1e
     """
     d = library_defaults()
     keras_eps, torch_eps = d["Keras"]["adam epsilon"], d["PyTorch"]["adam epsilon"]
+    sizes = models.resolve_sizes(arch)
+    x = model_input(arch, x, sizes)
+    y = _labels(y, len(x), sizes["classes"])
+    batches = training_batches(len(x), 32, steps)
+    keras_m, tf_m, _ = _build(arch, weights, sizes)
+    keras_side = {"Keras": _keras_train(keras_m, x, y, batches, "adam", lr, keras_eps),  # trained once:
+                  "TensorFlow": _tf_train(tf_m, x, y, batches, "adam", lr, keras_eps)}  # only PyTorch varies
 
     def drift(torch_eps, match):
-        eps = {"Keras": keras_eps, "TensorFlow": keras_eps, "PyTorch": torch_eps}
-        report = train_curves(arch, weights, x, y, steps=steps, optimizer="adam", lr=lr, epsilon=eps,
-                              match_epsilon=match)
-        return report.largest("weights")[0]
+        torch_after = _torch_train(models.torch_model(arch, weights), models.to_torch_input(arch, x), y, batches,
+                                   "adam", lr, torch_eps, match)
+        return Report("Adam", {**keras_side, "PyTorch": torch_after}).largest("weights")[0]
 
     same_number = drift(keras_eps, False)
     return [Difference("Adam epsilon", f"{keras_eps:g}, before bias corr.", f"{torch_eps:g}, after bias corr.",
