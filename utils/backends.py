@@ -22,7 +22,7 @@ import sys
 import textwrap
 import traceback
 
-from utils.checks import check_count
+from utils.checks import check_int
 from utils.setup import child_environment, thread_environment
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -68,7 +68,7 @@ def _payload(func, args, kwargs, seed, threads) -> str:
     if func.__code__.co_freevars:
         raise TypeError(f"{func.__name__} uses variables of an enclosing function "
                         f"({', '.join(func.__code__.co_freevars)}): pass them as arguments instead")
-    check_count("seed", seed, minimum=0)
+    check_int("seed", seed, minimum=0)
     thread_environment(threads)  # validates threads
     try:
         source = textwrap.dedent(inspect.getsource(func))

@@ -49,7 +49,7 @@ import psutil
 
 from utils import models
 from utils.backends import clean_stderr
-from utils.checks import check_count
+from utils.checks import check_int
 from utils.setup import available_memory, child_environment, installed_version, thread_environment, total_memory
 
 SCHEMA = "kvtvp-bench/1"
@@ -105,7 +105,7 @@ SCALED = {"mlp": ("inputs", "hidden"), "cnn": ("filters1", "filters2"), "attenti
 
 def scaled_sizes(factor: int, workloads=WORKLOADS) -> dict:
     """Model sizes with the widths (mlp inputs and hidden units, cnn filters, attention features) times `factor`."""
-    check_count("factor", factor)
+    check_int("factor", factor, minimum=1)
     return {w: {k: models.DEFAULT_SIZES[w][k] * factor for k in SCALED[w]}
             for w in _names(workloads, WORKLOADS, "workload")}
 
@@ -177,7 +177,7 @@ def check_grid(configs, workloads, batches, sizes=None, repeats=5, warmup=2, blo
     if isinstance(block_seconds, bool) or not isinstance(block_seconds, int | float) or not block_seconds > 0:
         raise ValueError(f"block_seconds must be a positive number of seconds, got {block_seconds!r}")
     thread_environment(threads)  # validates threads
-    check_count("seed", seed, minimum=0)
+    check_int("seed", seed, minimum=0)
     return configs, workloads, per, sizes
 
 
@@ -202,7 +202,7 @@ def _batch_list(value) -> tuple:
 
 
 def _check_batch(batch) -> None:
-    check_count("batch size", batch, detail=" (examples per step)")
+    check_int("batch", batch, minimum=1)
 
 
 # ---------------------------------------------------------------- the timed steps (run inside a worker)
@@ -310,7 +310,7 @@ def time_block(step: Step, steps: int, max_seconds: float | None = None) -> tupl
     Returns (seconds, last loss, steps run). The early stop bounds a block when a step turns out much
     slower than estimated (on a GPU the clock sees only the launches, so it rarely stops early there).
     """
-    check_count("steps", steps, detail=" (steps in the block)")
+    check_int("steps", steps, minimum=1)
     start = time.perf_counter()
     done = 0
     while done < steps:
@@ -517,7 +517,7 @@ def run(configs=tuple(CONFIGS), workloads=WORKLOADS, batches=64, sizes=None, rep
     """
     configs, workloads, batches, sizes = check_grid(configs, workloads, batches, sizes, repeats, warmup,
                                                     block_seconds, threads, seed)
-    check_count("matmul_size", matmul_size)
+    check_int("matmul_size", matmul_size, minimum=1)
     if all_at_once not in (None, True, False):
         raise ValueError(f"all_at_once must be True, False or None (choose by free memory), got {all_at_once!r}")
     if not callable(progress):

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
-from utils.checks import check_count
+from utils.checks import check_int
 
 
 def _synthetic(n_samples: int, seed: int):
@@ -71,7 +71,7 @@ def load(name: str, test_fraction: float = 0.25, seed: int = 0) -> Dataset:
         raise ValueError(f"unknown dataset {name!r}: choose one of {sorted(LOADERS)}")
     if not isinstance(test_fraction, float) or not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be a float strictly between 0 and 1, got {test_fraction!r}")
-    check_count("seed", seed, minimum=0)
+    check_int("seed", seed, minimum=0)
     x, y = LOADERS[name](seed)
     x_train, x_test, y_train, y_test = train_test_split(
         x.astype(np.float32), y.astype(np.int64), test_size=test_fraction, random_state=seed, stratify=y
@@ -99,10 +99,10 @@ def as_images(x: np.ndarray, layout: str = "channels_last") -> np.ndarray:
 
 def batch_order(n: int, batch_size: int, epoch: int = 0, seed: int = 0, shuffle: bool = True) -> list[np.ndarray]:
     """The index arrays of each batch of pass `epoch` over `n` examples (the last batch may be smaller)."""
-    check_count("n", n)
-    check_count("batch_size", batch_size)
-    check_count("seed", seed, minimum=0)
-    check_count("epoch", epoch, minimum=0)
+    check_int("n", n, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("seed", seed, minimum=0)
+    check_int("epoch", epoch, minimum=0)
     order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 

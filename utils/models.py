@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from utils.checks import check_count, is_count
+from utils.checks import check_dict, check_int
 
 ARCHITECTURES = ("mlp", "cnn", "attention")
 FRAMEWORKS = ("keras", "tensorflow", "torch")
@@ -39,16 +39,11 @@ def resolve_sizes(arch: str, sizes: dict | None = None) -> dict:
     """The architecture's default sizes updated with `sizes`; rejects unknown names and bad values."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}: choose one of {ARCHITECTURES}")
-    sizes = sizes or {}
-    if not isinstance(sizes, dict):
-        raise TypeError(f"sizes must be a dict such as {DEFAULT_SIZES[arch]}, got {type(sizes).__name__}")
+    sizes = check_dict("sizes", {} if sizes is None else sizes)
     unknown = set(sizes) - set(DEFAULT_SIZES[arch])
     if unknown:
         raise ValueError(f"unknown sizes {sorted(unknown)} for {arch!r}: it takes {sorted(DEFAULT_SIZES[arch])}")
-    bad = {k: v for k, v in sizes.items() if not is_count(v)}
-    if bad:
-        raise ValueError(f"sizes must be positive ints, got {bad}")
-    return {**DEFAULT_SIZES[arch], **sizes}
+    return {**DEFAULT_SIZES[arch], **{k: check_int(f"sizes[{k!r}]", v, minimum=1) for k, v in sizes.items()}}
 
 
 def shapes(arch: str, sizes: dict | None = None) -> dict[str, tuple]:
@@ -73,7 +68,7 @@ def init_weights(arch: str, sizes: dict | None = None, seed: int = 0) -> dict[st
 
     Biases are not zero (as a fresh model's would be) so that tests also prove the bias path agrees.
     """
-    check_count("seed", seed, minimum=0)
+    check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     weights = {}
     for name, shape in shapes(arch, sizes).items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-from utils.checks import check_count
+from utils.checks import check_int
 
 # Okabe-Ito colours: told apart by colour-blind readers too.
 COLORS = {
@@ -55,7 +55,7 @@ def figure(title: str, xlabel: str, ylabel: str, ncols: int = 1, **kwargs):
     for label, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{label} must be a non-empty string: every plot in the series is labelled")
-    check_count("ncols", ncols)
+    check_int("ncols", ncols, minimum=1)
     use_style()
     fig, axes = plt.subplots(1, ncols, **kwargs)
     fig.suptitle(title, fontweight="bold")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from packaging.version import Version
 
-from utils.checks import check_count, is_count
+from utils.checks import check_int
 
 # Below these, the series does not run (Keras 3 README's minimum back-end versions; Python 3.11).
 MINIMUM_VERSIONS = {
@@ -231,7 +231,7 @@ def seed_everything(seed: int) -> None:
     `keras.utils.set_random_seed` (which also resets Keras's global generator) is called only when
     TensorFlow is already loaded, because it imports TensorFlow (~700 MB) on every back end.
     """
-    check_count("seed", seed, minimum=0)
+    check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     if "tensorflow" in sys.modules:
@@ -318,5 +318,5 @@ def _warnings(frameworks) -> list[str]:
 
 
 def _check_threads(threads) -> None:
-    if threads is not None and not is_count(threads):
-        raise ValueError(f"threads must be None (all cores) or a positive int, got {threads!r}")
+    if threads is not None:
+        check_int("threads", threads, minimum=1)
