@@ -1,0 +1,274 @@
+"""A dataset on disk in shards, written atomically, validated, and streamed by all three frameworks.
+
+Used by notebook 05. The format is deliberately plain, so every reader is a few lines:
+
+    folder/manifest.json          what is there: shards, examples, features, checksums
+    folder/shard-00000.bin        a 32-byte header, then fixed-length records: n_features float32
+    folder/shard-00001.bin ...    values followed by the label (as a float32)
+
+    with shards.temporary_dataset(shards=8, examples_per_shard=4096) as folder:
+        shards.tf_dataset(folder, 256)            # tf.data: interleave, map, prefetch, AUTOTUNE
+        shards.torch_loader(folder, 256, 2)       # torch DataLoader over a map-style dataset, 2 workers
+        shards.keras_dataset(folder, 256, 2)      # keras.utils.PyDataset, 2 workers
+    # the folder is gone here
+
+Every shard and the manifest are written under a temporary name and renamed, inside a temporary folder
+that is renamed into place at the end: a crash leaves nothing half-written. Readers hold one batch at a
+time (plus what their prefetch buffers hold), never the whole dataset. A batch never straddles two
+shards, so `batch_size` must divide `examples_per_shard`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from utils.checks import check_bool, check_int
+
+FORMAT = "kvtvp-shards/1"
+MAGIC = b"KVTVPSH1"
+HEADER = struct.Struct("<8sQII8x")  # magic, examples, features, crc32 of the records, padding: 32 bytes
+MANIFEST = "manifest.json"
+
+
+class ShardError(ValueError):
+    """A dataset folder that cannot be read as written: missing, truncated or corrupt files."""
+
+
+def record_bytes(n_features: int) -> int:
+    """Bytes of one example on disk: its features and its label, all float32."""
+    return 4 * (check_int("n_features", n_features, minimum=1) + 1)
+
+
+def _examples(shard: int, count: int, n_features: int, n_classes: int, seed: int) -> np.ndarray:
+    """One shard's records: Gaussian features, labels from a fixed linear teacher (so a model can learn)."""
+    teacher = np.random.default_rng([seed, 0xC0FFEE]).standard_normal((n_features, n_classes))
+    x = np.random.default_rng([seed, shard]).standard_normal((count, n_features)).astype(np.float32)
+    labels = np.argmax(x @ teacher, axis=1).astype(np.float32)
+    return np.concatenate([x, labels[:, None]], axis=1)
+
+
+def _write_atomic(path: Path, chunks) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        for chunk in chunks:
+            f.write(chunk)
+    tmp.replace(path)
+
+
+def write_dataset(folder, shards: int, examples_per_shard: int = 4096, n_features: int = 64,
+                  n_classes: int = 10, seed: int = 0) -> dict:
+    """Write a generated dataset of `shards` files into the new folder `folder`; return its manifest.
+
+    Args:
+        folder: a path that does not exist yet (its parent must).
+        shards, examples_per_shard, n_features, n_classes, seed: the dataset's shape and content;
+            the same arguments always give the same bytes.
+    Returns:
+        The manifest (also saved as folder/manifest.json).
+    Raises:
+        TypeError/ValueError for bad arguments, FileExistsError when `folder` exists. Nothing is left
+        behind when writing fails part-way.
+    """
+    check_int("shards", shards, minimum=1)
+    check_int("examples_per_shard", examples_per_shard, minimum=1)
+    check_int("n_classes", n_classes, minimum=2)
+    check_int("seed", seed, minimum=0)
+    size = record_bytes(n_features)
+    folder = Path(folder)
+    if folder.exists():
+        raise FileExistsError(f"folder {folder.name!r} exists already: write_dataset makes a new folder")
+    if not folder.parent.is_dir():
+        raise FileNotFoundError(f"the parent of folder {folder.name!r} does not exist")
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    try:
+        entries = []
+        for shard in range(shards):
+            payload = _examples(shard, examples_per_shard, n_features, n_classes, seed).tobytes()
+            crc = zlib.crc32(payload)
+            name = f"shard-{shard:05d}.bin"
+            _write_atomic(work / name, [HEADER.pack(MAGIC, examples_per_shard, n_features, crc), payload])
+            entries.append({"file": name, "examples": examples_per_shard,
+                            "bytes": HEADER.size + examples_per_shard * size, "crc32": crc})
+        manifest = {"format": FORMAT, "n_features": n_features, "n_classes": n_classes, "seed": seed,
+                    "examples_per_shard": examples_per_shard, "record_bytes": size, "header_bytes": HEADER.size,
+                    "examples": shards * examples_per_shard, "bytes": sum(e["bytes"] for e in entries),
+                    "shards": entries}
+        _write_atomic(work / MANIFEST, [json.dumps(manifest, indent=1).encode()])
+        work.rename(folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return manifest
+
+
+@contextlib.contextmanager
+def temporary_dataset(shards: int, examples_per_shard: int = 4096, n_features: int = 64, n_classes: int = 10,
+                      seed: int = 0):
+    """`write_dataset` into a fresh temporary folder; yields the folder and deletes it on exit."""
+    parent = Path(tempfile.mkdtemp(prefix="kvtvp-shards-"))
+    try:
+        folder = parent / "dataset"
+        write_dataset(folder, shards, examples_per_shard, n_features, n_classes, seed)
+        yield folder
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def validate(folder, checksums: bool = True) -> dict:
+    """The manifest of `folder` after checking every shard is there, whole, and (optionally) intact.
+
+    Raises:
+        ShardError naming the first problem: no or unreadable manifest, a missing shard, a truncated
+        (or too long) shard, a header that does not match, or a checksum that does not match.
+    """
+    check_bool("checksums", checksums)
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError as err:
+        raise ShardError(f"no {MANIFEST} in {folder.name!r}: not a dataset written by write_dataset") from err
+    except (OSError, ValueError) as err:
+        raise ShardError(f"{MANIFEST} in {folder.name!r} is corrupt ({err})") from err
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ShardError(f"{MANIFEST} in {folder.name!r} is not in the format {FORMAT!r}")
+    for entry in manifest["shards"]:
+        path = folder / entry["file"]
+        if not path.is_file():
+            raise ShardError(f"shard {entry['file']!r} is missing from {folder.name!r}")
+        found = path.stat().st_size
+        if found != entry["bytes"]:
+            kind = "truncated" if found < entry["bytes"] else "longer than written"
+            raise ShardError(f"shard {entry['file']!r} is {kind}: {found} bytes, expected {entry['bytes']}")
+        with open(path, "rb") as f:
+            magic, examples, features, crc = HEADER.unpack(f.read(HEADER.size))
+            if (magic, examples, features, crc) != (MAGIC, entry["examples"], manifest["n_features"], entry["crc32"]):
+                raise ShardError(f"shard {entry['file']!r} is corrupt: its header does not match the manifest")
+            if checksums and zlib.crc32(f.read()) != crc:
+                raise ShardError(f"shard {entry['file']!r} is corrupt: its checksum does not match")
+    return manifest
+
+
+def load_in_memory(folder) -> tuple[np.ndarray, np.ndarray]:
+    """Every example of the dataset as two arrays (features, labels): memory grows with the data."""
+    manifest = validate(folder, checksums=False)
+    reader = ShardBatches(folder, manifest["examples_per_shard"], manifest=manifest)
+    parts = [reader[i] for i in range(len(reader))]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+class ShardBatches:
+    """Batch i of the dataset, read from disk on demand: a map-style dataset (`__len__`, `__getitem__`).
+
+    PyTorch's DataLoader takes it as it is (a map-style dataset is any object with these two methods);
+    `keras_dataset` wraps it in a PyDataset. Batches come in shard order; no file stays open, so it
+    is safe to use from worker processes.
+    """
+
+    def __init__(self, folder, batch_size: int, manifest: dict | None = None):
+        check_int("batch_size", batch_size, minimum=1)
+        self.folder = Path(folder)
+        self.manifest = validate(folder, checksums=False) if manifest is None else manifest
+        per_shard = self.manifest["examples_per_shard"]
+        if per_shard % batch_size:
+            raise ValueError(f"batch_size == {batch_size} must divide examples_per_shard == {per_shard}, "
+                             "so that no batch straddles two shards")
+        self.batch_size, self.per_shard = batch_size, per_shard // batch_size
+        self.features = self.manifest["n_features"]
+
+    def __len__(self) -> int:
+        return len(self.manifest["shards"]) * self.per_shard
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 <= i < len(self):
+            raise IndexError(f"batch {i} is out of range: the dataset has {len(self)} batches")
+        entry = self.manifest["shards"][i // self.per_shard]
+        width = self.features + 1
+        with open(self.folder / entry["file"], "rb") as f:
+            f.seek(HEADER.size + (i % self.per_shard) * self.batch_size * width * 4)
+            values = np.fromfile(f, dtype="<f4", count=self.batch_size * width)
+        if values.size != self.batch_size * width:
+            raise ShardError(f"shard {entry['file']!r} is truncated: batch {i} could not be read whole")
+        values = values.reshape(self.batch_size, width)
+        return values[:, :-1], values[:, -1].astype(np.int64)
+
+
+def tf_dataset(folder, batch_size: int, cycle_length: int = 2, per_example: bool = False):
+    """A tf.data pipeline streaming the shards: interleave, map (decode), batch, prefetch, AUTOTUNE.
+
+    Args:
+        folder: a dataset folder written by `write_dataset` (checked first).
+        batch_size: examples per batch; must divide the examples per shard.
+        cycle_length: how many shards are read at once; batches alternate between them, in a fixed
+            order (`deterministic=True`): with 1, shard after shard.
+        per_example: read one example per record and `batch` them (slow: tf.data's cost per element is
+            paid for every example) instead of one whole batch per record.
+    """
+    check_int("cycle_length", cycle_length, minimum=1)
+    check_bool("per_example", per_example)
+    manifest = validate(folder, checksums=False)
+    ShardBatches(folder, batch_size, manifest)  # checks batch_size against the shards
+    from utils.setup import import_tensorflow
+
+    tf = import_tensorflow()
+    auto, width = tf.data.AUTOTUNE, manifest["n_features"] + 1
+    paths = [str(Path(folder) / e["file"]) for e in manifest["shards"]]
+    record = manifest["record_bytes"] * (1 if per_example else batch_size)
+
+    def decode(raw):
+        values = tf.reshape(tf.io.decode_raw(raw, tf.float32), (-1, width))
+        return values[:, :-1], tf.cast(values[:, -1], tf.int64)
+
+    ds = tf.data.Dataset.from_tensor_slices(paths).interleave(
+        lambda path: tf.data.FixedLengthRecordDataset(path, record, header_bytes=HEADER.size),
+        cycle_length=cycle_length, num_parallel_calls=auto, deterministic=True)
+    if per_example:
+        ds = ds.batch(batch_size)
+    return ds.map(decode, num_parallel_calls=auto).prefetch(auto)
+
+
+def torch_loader(folder, batch_size: int, num_workers: int = 0, prefetch_factor: int = 2):
+    """A PyTorch DataLoader streaming the shards in order, with `num_workers` worker processes (0: none).
+
+    Each batch comes whole from `ShardBatches` (so `batch_size=None` tells the DataLoader not to
+    batch again); with workers, each holds up to `prefetch_factor` batches ready.
+    """
+    check_int("num_workers", num_workers, minimum=0)
+    check_int("prefetch_factor", prefetch_factor, minimum=1)
+    batches = ShardBatches(folder, batch_size)
+    from torch.utils.data import DataLoader
+
+    extra = {"prefetch_factor": prefetch_factor} if num_workers else {}
+    return DataLoader(batches, batch_size=None, shuffle=False, num_workers=num_workers, **extra)
+
+
+def keras_dataset(folder, batch_size: int, workers: int = 1, use_multiprocessing: bool = False,
+                  max_queue_size: int = 10):
+    """A keras.utils.PyDataset streaming the shards in order (give `fit` `shuffle=False` to keep it).
+
+    Args:
+        workers: threads (or processes, with `use_multiprocessing=True`) that read batches ahead; at
+            least 1. Keras reads in the calling thread only when workers == 1 and no multiprocessing.
+        max_queue_size: batches the workers may hold ready.
+    """
+    check_int("workers", workers, minimum=1)
+    check_bool("use_multiprocessing", use_multiprocessing)
+    check_int("max_queue_size", max_queue_size, minimum=1)
+    batches = ShardBatches(folder, batch_size)
+    import keras
+
+    class Shards(keras.utils.PyDataset):
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, i):
+            return batches[i]
+
+    return Shards(workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size)
