@@ -1,0 +1,354 @@
+"""Data-parallel training on each framework's own engine, checked against one process on the whole batch.
+
+Used by notebook 05. One SGD step of the series' MLP (`utils.models`, one set of NumPy weights) on a
+batch split between `replicas` replicas, on this machine's CPU cores:
+
+- PyTorch: `torch.distributed` (gloo) + `DistributedDataParallel`, `replicas` processes started with
+  `torch.multiprocessing.spawn`, meeting at tcp://127.0.0.1:PORT (the worker is `_torch_worker`: spawn
+  needs it importable from a module, not defined in a notebook cell);
+- TensorFlow: `tf.distribute.MirroredStrategy` over `replicas` logical CPU devices, in a child process
+  (logical devices must be declared before TensorFlow starts, so the caller's TensorFlow is untouched);
+- Keras: `keras.distribution.DataParallel` on the JAX back end with `replicas` host devices
+  (XLA_FLAGS=--xla_force_host_platform_device_count=N, set before JAX starts: a child process too).
+
+    result = data_parallel("torch")      # {'max_difference': {'mean': 3e-08, 'sum': 0.004}, ...}
+
+Each replica computes the gradient of the mean loss over its part of the batch; averaging those over the
+replicas gives the gradient of the mean loss over the whole batch, so the weights after the step equal
+one process's step on the whole batch (within float32 round-off, `TOLERANCE`). The reduction "sum" is
+the classic bug, gradients summed instead of averaged (a step `replicas` times too large), and the check
+must catch it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from utils.checks import check_int, check_names, check_number
+
+ENGINES = ("keras", "tensorflow", "torch")  # Keras on JAX's DataParallel, tf.distribute, torch DDP
+ENGINE_NAMES = {"keras": "keras.distribution.DataParallel (JAX)",
+                "tensorflow": "tf.distribute.MirroredStrategy", "torch": "torch DistributedDataParallel (gloo)"}
+REDUCTIONS = ("mean", "sum")  # "mean" is right; "sum" is the bug the check must catch
+TOLERANCE = 1e-6  # largest allowed |weight after the data-parallel step - weight after one process's step|
+_MARK = "@@utils.distributed result@@"
+
+
+class DistributedError(RuntimeError):
+    """A data-parallel run failed; the message carries what the replicas or the child process said."""
+
+
+def usable_cpus() -> int:
+    """The CPU cores this process may run on (its affinity, e.g. 1 under `taskset -c 0`)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def max_replicas() -> int:
+    """The most replicas this machine allows: one per usable core, and 2 even on one core (they take turns:
+    slower, still correct, so the lesson runs on a 1-CPU Binder)."""
+    return max(usable_cpus(), 2)
+
+
+def equivalent(result: dict, reduction: str = "mean") -> bool:
+    """True when `reduction`'s data-parallel step matched the whole-batch step within the tolerance."""
+    return result["max_difference"][reduction] <= result["tolerance"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for the replicas to meet)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def job(batch_size: int, seed: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The MLP's starting weights and one batch (features, labels), the same in every process."""
+    from utils.models import init_weights
+
+    rng = np.random.default_rng([seed, batch_size])
+    x = rng.standard_normal((batch_size, 64)).astype(np.float32)
+    return init_weights("mlp", seed=seed), x, rng.integers(0, 10, batch_size).astype(np.int64)
+
+
+def max_difference(a: dict, b: dict) -> float:
+    """The largest absolute difference between two dicts of weights with the same names."""
+    return float(max(np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k]))) for k in a))
+
+
+def data_parallel(engine: str, replicas: int = 2, batch_size: int = 64, reductions=REDUCTIONS, steps: int = 0,
+                  lr: float = 0.1, seed: int = 0, timeout: float = 300) -> dict:
+    """One data-parallel SGD step on `engine`, compared with one process's step on the whole batch.
+
+    Args:
+        engine: "keras", "tensorflow" or "torch".
+        replicas: how many replicas share the batch; at most the usable CPU cores.
+        batch_size: the global batch, split evenly between the replicas.
+        reductions: "mean" (gradients averaged over the replicas: right) and/or "sum" (the bug).
+        steps: also time this many training steps on 1 replica and on `replicas` (0: no timing).
+    Returns:
+        {"engine", "replicas", "batch_size", "tolerance", "max_difference": {reduction: float},
+         "examples_per_s": {"1": float, str(replicas): float} (empty when steps == 0)}.
+    Raises:
+        TypeError/ValueError for bad arguments (before anything starts), DistributedError when a run fails.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine == {engine!r}, must be one of {list(ENGINES)}")
+    check_int("replicas", replicas, minimum=1)
+    if replicas > max_replicas():
+        raise ValueError(f"replicas == {replicas}, must be <= {max_replicas()}: one replica per CPU core this "
+                         f"process may use ({usable_cpus()}); more would only take turns on the same cores")
+    check_int("batch_size", batch_size, minimum=replicas)
+    if batch_size % replicas:
+        raise ValueError(f"batch_size == {batch_size} must be a multiple of replicas == {replicas}")
+    reductions = check_names("reductions", reductions, REDUCTIONS)
+    check_int("steps", steps, minimum=0)
+    check_number("lr", lr, minimum=0, inclusive=False)
+    check_int("seed", seed, minimum=0)
+    check_number("timeout", timeout, minimum=0, inclusive=False)
+    spec = {"engine": engine, "replicas": replicas, "batch_size": batch_size, "reductions": list(reductions),
+            "steps": steps, "lr": lr, "seed": seed}
+    out = _run_torch(spec, timeout) if engine == "torch" else _run_child(spec, timeout)
+    weights = {k: np.asarray(v, dtype=np.float32) for k, v in out.pop("reference").items()}
+    after = out.pop("after")
+    return {**spec, "name": ENGINE_NAMES[engine], "tolerance": TOLERANCE,
+            "max_difference": {r: max_difference(weights, after[r]) for r in reductions}, **out}
+
+
+def _timed(step, steps: int, sync=lambda: None) -> float:
+    """Seconds for `steps` calls of `step()` after two warm-up calls."""
+    step(), step()
+    sync()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync()
+    return time.perf_counter() - start
+
+
+def _lists(weights: dict) -> dict:
+    return {k: np.asarray(v).tolist() for k, v in weights.items()}
+
+
+# ---------------------------------------------------------------- PyTorch: DDP in spawned processes
+def _torch_step(model, x, y, lr: float, backward=None) -> None:
+    import torch
+
+    loss = torch.nn.functional.cross_entropy(model(x), y)  # the mean over this replica's examples
+    loss.backward() if backward is None else backward(loss)
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
+            p.grad = None
+
+
+def _run_torch(spec: dict, timeout: float) -> dict:
+    import torch
+    import torch.multiprocessing as mp
+
+    from utils.models import get_weights, torch_model
+
+    weights, x, y = job(spec["batch_size"], spec["seed"])
+    model = torch_model("mlp", weights)
+    _torch_step(model, torch.from_numpy(x), torch.from_numpy(y), spec["lr"])
+    result = {"reference": _lists(get_weights(model)), "examples_per_s": {}}
+    if spec["steps"]:
+        model = torch_model("mlp", weights)
+        seconds = _timed(lambda: _torch_step(model, torch.from_numpy(x), torch.from_numpy(y), spec["lr"]),
+                         spec["steps"])
+        result["examples_per_s"]["1"] = spec["steps"] * spec["batch_size"] / seconds
+    with tempfile.TemporaryDirectory(prefix="kvtvp-ddp-") as folder:
+        args = (spec, free_port(), folder, timeout)
+        try:
+            mp.spawn(_torch_worker, args=args, nprocs=spec["replicas"], join=True)
+        except Exception as err:  # ProcessRaisedException / ProcessExitedException carry the replica's traceback
+            raise DistributedError(f"a DistributedDataParallel replica failed: {err}") from err
+        out = json.loads((Path(folder) / "rank0.json").read_text())
+    result["after"] = out["after"]
+    result["examples_per_s"].update(out["examples_per_s"])
+    return result
+
+
+def _torch_worker(rank: int, spec: dict, port: int, folder: str, timeout: float) -> None:
+    """One replica: join the group, take its slice of the batch, step with averaged (or summed) gradients."""
+    import datetime as dt
+
+    import torch
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    from utils.models import get_weights, torch_model
+
+    torch.set_num_threads(1)
+    world, lr = spec["replicas"], spec["lr"]
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                            timeout=dt.timedelta(seconds=timeout))
+    try:
+        weights, x, y = job(spec["batch_size"], spec["seed"])
+        part = slice(rank * len(x) // world, (rank + 1) * len(x) // world)
+        xs, ys = torch.from_numpy(x[part]), torch.from_numpy(y[part])
+        after = {}
+        for reduction in spec["reductions"]:
+            ddp = DistributedDataParallel(torch_model("mlp", weights))
+            if reduction == "mean":
+                _torch_step(ddp, xs, ys, lr)  # DDP all-reduces the gradients during backward and divides by world
+            else:
+                _torch_step(ddp, xs, ys, lr, backward=lambda loss, m=ddp: _summed_backward(m, loss))
+            after[reduction] = _lists(get_weights(ddp.module))
+        speed = {}
+        if spec["steps"]:
+            ddp = DistributedDataParallel(torch_model("mlp", weights))
+            seconds = _timed(lambda: _torch_step(ddp, xs, ys, lr), spec["steps"], dist.barrier)
+            speed[str(world)] = spec["steps"] * spec["batch_size"] / seconds
+        if rank == 0:
+            path = Path(folder) / "rank0.json"
+            path.with_suffix(".tmp").write_text(json.dumps({"after": after, "examples_per_s": speed}))
+            path.with_suffix(".tmp").replace(path)
+    finally:
+        dist.destroy_process_group()
+
+
+def _summed_backward(ddp, loss) -> None:
+    """The bug: each replica's gradient all-reduced with SUM and never divided by the world size."""
+    import torch.distributed as dist
+
+    with ddp.no_sync():  # no DDP averaging
+        loss.backward()
+    for p in ddp.parameters():
+        dist.all_reduce(p.grad)  # SUM by default
+
+
+# ---------------------------------------------------------------- TensorFlow and Keras/JAX: child processes
+def _run_child(spec: dict, timeout: float) -> dict:
+    from utils.backends import clean_stderr
+    from utils.setup import child_environment
+
+    env = {**child_environment(1), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if spec["engine"] == "keras":
+        flag = f"--xla_force_host_platform_device_count={spec['replicas']}"
+        env.update(KERAS_BACKEND="jax", XLA_FLAGS=f"{flag} {env.get('XLA_FLAGS', '')}".strip())
+    try:
+        done = subprocess.run([sys.executable, "-m", "utils.distributed"], input=json.dumps(spec), env=env,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        raise DistributedError(f"the {spec['engine']} data-parallel run did not finish within {timeout} s") from err
+    if done.returncode != 0 or _MARK not in done.stdout:
+        raise DistributedError(f"the {spec['engine']} data-parallel run failed. The child process said:\n"
+                               f"{clean_stderr(done.stderr)}")
+    return json.loads(done.stdout.split(_MARK, 1)[1])
+
+
+def _tensorflow(spec: dict) -> dict:
+    from utils.setup import muted_stderr
+
+    with muted_stderr():
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * spec["replicas"])
+        devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    from utils.models import get_weights, tf_model
+
+    weights, x, y = job(spec["batch_size"], spec["seed"])
+    world, lr, size = spec["replicas"], spec["lr"], spec["batch_size"]
+
+    def gradients(model, xs, ys, divide_by):
+        with tf.GradientTape() as tape:
+            per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(ys, model(xs))
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=divide_by)
+        return tape.gradient(loss, list(model.w.values()))
+
+    def plain_step(model):
+        for v, g in zip(model.w.values(), gradients(model, x, y, size), strict=True):
+            v.assign_sub(lr * g)
+
+    reference = tf_model("mlp", weights)
+    plain_step(reference)
+    strategy = tf.distribute.MirroredStrategy(devices)
+    half = size // world
+    parts = strategy.experimental_distribute_values_from_function(  # replica r gets the r-th slice
+        lambda ctx: tuple(tf.constant(a[ctx.replica_id_in_sync_group * half:][:half]) for a in (x, y)))
+
+    def mirrored_step(model, divide_by):
+        per_replica = strategy.run(lambda xs, ys: gradients(model, xs, ys, divide_by), args=parts)
+        for v, g in zip(model.w.values(), per_replica, strict=True):  # the all-reduce: sum of scaled gradients
+            v.assign_sub(lr * strategy.reduce("SUM", g, axis=None))
+
+    after = {}
+    for reduction in spec["reductions"]:
+        with strategy.scope():
+            model = tf_model("mlp", weights)
+        # right: each replica divides by the global batch; the bug: by its own (local) batch
+        tf.function(mirrored_step)(model, size if reduction == "mean" else size // world)
+        after[reduction] = _lists(get_weights(model))
+    speed = {}
+    if spec["steps"]:
+        single = tf_model("mlp", weights)
+        speed["1"] = spec["steps"] * size / _timed(tf.function(lambda: plain_step(single)), spec["steps"])
+        with strategy.scope():
+            model = tf_model("mlp", weights)
+        step = tf.function(lambda: mirrored_step(model, size))
+        speed[str(world)] = spec["steps"] * size / _timed(step, spec["steps"])
+    return {"reference": _lists(get_weights(reference)), "after": after, "examples_per_s": speed}
+
+
+def _keras_jax(spec: dict) -> dict:
+    import keras
+
+    from utils.models import get_weights, keras_model
+
+    weights, x, y = job(spec["batch_size"], spec["seed"])
+    world, size = spec["replicas"], spec["batch_size"]
+    devices = keras.distribution.list_devices("cpu")
+    if len(devices) != world:
+        raise RuntimeError(f"JAX sees {len(devices)} CPU devices, expected {world} (XLA_FLAGS not applied?)")
+
+    def model_for(scale=1.0):
+        model = keras_model("mlp", weights)
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(optimizer=keras.optimizers.SGD(spec["lr"]), loss=lambda t, p: scale * loss(t, p))
+        return model
+
+    reference = model_for()
+    reference.train_on_batch(x, y)
+    reference = get_weights(reference)
+    speed = {}
+    if spec["steps"]:
+        single = model_for()
+        speed["1"] = spec["steps"] * size / _timed(lambda: single.train_on_batch(x, y), spec["steps"])
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    after = {}
+    for reduction in spec["reductions"]:
+        # XLA shards the batch and inserts the all-reduce of the mean loss's gradient itself; summing
+        # the replicas' gradients instead is the same as a loss `world` times larger.
+        model = model_for(1.0 if reduction == "mean" else float(world))
+        model.train_on_batch(x, y)
+        after[reduction] = _lists(get_weights(model))
+    if spec["steps"]:
+        model = model_for()
+        speed[str(world)] = spec["steps"] * size / _timed(lambda: model.train_on_batch(x, y), spec["steps"])
+    return {"reference": _lists(reference), "after": after, "examples_per_s": speed}
+
+
+def _child() -> None:
+    """Entry point of the child process: read the spec on stdin, run it, print the result."""
+    spec = json.loads(sys.stdin.read())
+    saved, sys.stdout = sys.stdout, sys.stderr  # keep the libraries' prints out of the result channel
+    try:
+        result = (_tensorflow if spec["engine"] == "tensorflow" else _keras_jax)(spec)
+    finally:
+        sys.stdout = saved
+    print(_MARK + json.dumps(result))
+
+
+if __name__ == "__main__":
+    _child()
