@@ -1,0 +1,316 @@
+"""Popularity figures: load and validate data/popularity.csv, rank the frameworks, judge the 2019 claim.
+
+Used by notebook 06 (and by 07 through `verdict`).
+
+    from utils import popularity
+    figures = popularity.load()                      # every row checked; a bad row names its line and field
+    popularity.snapshot(figures, "github_stars")     # the latest date and {framework id: value}
+    popularity.verdict(figures)                      # per measure: ranking around 2019 and today, claim holds?
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from utils.checks import check_choice, check_dict, check_number, check_str
+from utils.frameworks import COMPARED_IDS, IDS, framework
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "popularity.csv"
+FIELDS = ("metric", "framework", "value", "unit", "date", "source_title", "source_url", "retrieved", "note")
+CLAIM_2019 = ("keras", "tensorflow", "torch")  # "Keras tops the list, followed by TensorFlow and PyTorch"
+TIE = 0.05  # two values less than 5% apart (relative to the larger) are a tie: "cannot tell" which is ahead
+AROUND_2019 = (dt.date(2018, 1, 1), dt.date(2020, 12, 31))  # the window that stands for "around 2019"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What one measure counts and how it misleads."""
+
+    label: str
+    counts: str
+    misleads: str
+
+
+METRICS = {
+    "github_stars": Metric(
+        "GitHub stars", "people who clicked 'star' on the main repository, ever (a running total)",
+        "a star is a bookmark, not use; totals never fall, so an older project keeps its lead long after use moves"),
+    "github_forks": Metric(
+        "GitHub forks", "copies of the repository made on GitHub (a total)",
+        "forks count people who meant to change the code, not users; the scraper's totals can even drop"),
+    "github_dependents": Metric(
+        "GitHub dependents", "public repositories whose dependency files name the package",
+        "only public GitHub code is seen; a package pulled in by another (Keras by TensorFlow) is hidden"),
+    "pypi_downloads_month": Metric(
+        "PyPI downloads per month", "downloads of the package from PyPI in a month",
+        "CI machines and mirrors download on every run, dependencies are counted too, conda and Docker are not"),
+    "conda_downloads_total": Metric(
+        "Conda downloads (total)", "downloads from one conda channel since the package appeared there (a total)",
+        "one channel per package (PyTorch's own channel, conda-forge for the others, jaxlib for JAX); totals never fall"),
+    "paper_implementations_share": Metric(
+        "Share of paper implementations", "of the code repositories linked to papers, the share using each framework",
+        "papers are research, not industry; only papers that publish code count"),
+    "conference_papers_share": Metric(
+        "Share of conference papers", "of the papers at one conference naming PyTorch or TensorFlow, the share of each",
+        "most papers name no framework; one conference is one field (vision); Keras is folded into TensorFlow"),
+    "survey_python_developers": Metric(
+        "Python Developers Survey", "respondents who said they use each library",
+        "the sample is who answered (Python users reached by JetBrains and the PSF); answers can overlap"),
+    "survey_stackoverflow_professional": Metric(
+        "Stack Overflow survey (professionals)", "professional developers who said they used each library",
+        "the sample is who answered (Stack Overflow users); most developers do no machine learning at all"),
+}
+
+
+class PopularityDataError(ValueError):
+    """A row of the popularity data is not valid; the message names the line and the field."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One sourced figure: a measure's value for one framework at one date."""
+
+    metric: str
+    framework: str
+    value: float
+    unit: str
+    date: dt.date
+    precision: str  # "year", "month" or "day": how precisely the source dates the figure
+    source_title: str
+    source_url: str
+    retrieved: dt.date
+    note: str
+
+    @property
+    def when(self) -> str:
+        """The date as precisely as the source gives it ('2019', '2019-11' or '2019-08-15')."""
+        return self.date.isoformat()[: {"year": 4, "month": 7, "day": 10}[self.precision]]
+
+
+def parse_date(text: str) -> tuple[dt.date, str]:
+    """An ISO date at year, month or day precision -> (first day it covers, precision).
+
+    Raises:
+        ValueError: `text` is not YYYY, YYYY-MM or YYYY-MM-DD, or not a real date.
+    """
+    text = check_str("text", text).strip()
+    formats = {4: ("%Y", "year"), 7: ("%Y-%m", "month"), 10: ("%Y-%m-%d", "day")}
+    if len(text) not in formats:
+        raise ValueError(f"text == {text!r}, must be YYYY, YYYY-MM or YYYY-MM-DD")
+    fmt, precision = formats[len(text)]
+    try:
+        return dt.datetime.strptime(text, fmt).date(), precision
+    except ValueError:
+        raise ValueError(f"text == {text!r}, must be a real date as YYYY, YYYY-MM or YYYY-MM-DD") from None
+
+
+def _row_error(line: int, field: str, problem: str) -> PopularityDataError:
+    return PopularityDataError(f"line {line}, field '{field}': {problem}")
+
+
+def validate(rows) -> list[Figure]:
+    """Check rows read from the CSV (dicts, header on line 1) and return them as Figures.
+
+    Raises:
+        PopularityDataError: a missing field or source, a date that does not parse, a non-numeric
+            value, an unknown framework or metric, or a duplicate (same metric, framework and date);
+            the message names the line and the field.
+    """
+    figures, seen = [], {}
+    for line, row in enumerate(rows, start=2):
+        for field in FIELDS:
+            if not str(row.get(field) or "").strip():
+                raise _row_error(line, field, "missing (every figure needs its value, date and source)")
+        if row["metric"] not in METRICS:
+            raise _row_error(line, "metric", f"unknown metric {row['metric']!r}; known: {sorted(METRICS)}")
+        if row["framework"] not in IDS:
+            raise _row_error(line, "framework", f"unknown framework {row['framework']!r}; known: {list(IDS)}")
+        try:
+            value = float(row["value"])
+        except ValueError:
+            raise _row_error(line, "value", f"{row['value']!r} is not a number") from None
+        if not math.isfinite(value) or value < 0:
+            raise _row_error(line, "value", f"{row['value']!r} must be a finite number >= 0")
+        dates = {}
+        for field in ("date", "retrieved"):
+            try:
+                dates[field] = parse_date(row[field])
+            except ValueError:
+                raise _row_error(line, field, f"{row[field]!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)") from None
+        if not row["source_url"].startswith(("https://", "http://")):
+            raise _row_error(line, "source_url", f"{row['source_url']!r} is not a web address")
+        key = (row["metric"], row["framework"], row["date"])
+        if key in seen:
+            raise _row_error(line, "date", f"duplicate of line {seen[key]} (same metric, framework and date)")
+        seen[key] = line
+        figures.append(Figure(row["metric"], row["framework"], value, row["unit"], *dates["date"],
+                              row["source_title"], row["source_url"], dates["retrieved"][0], row["note"]))
+    return figures
+
+
+def load(path=DATA) -> list[Figure]:
+    """Read and validate the popularity CSV (default: the committed data/popularity.csv)."""
+    path = Path(path)
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in FIELDS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise PopularityDataError(f"line 1 (header): missing fields {missing}")
+        return validate(list(reader))
+
+
+def _check_metric(metric: str) -> str:
+    return check_choice("metric", metric, tuple(METRICS))
+
+
+def series(figures, metric: str) -> dict[str, list[tuple[dt.date, float]]]:
+    """One measure's figures by framework id (the series' order), each sorted by date."""
+    _check_metric(metric)
+    out = {}
+    for fid in IDS:
+        points = sorted((f.date, f.value) for f in figures if f.metric == metric and f.framework == fid)
+        if points:
+            out[fid] = points
+    return out
+
+
+def snapshot(figures, metric: str, period: str = "today") -> tuple[str, dict[str, float]] | None:
+    """A measure's values at one date: the latest ('today') or the closest to mid-2019 in AROUND_2019.
+
+    Returns:
+        (date as the source gives it, {framework id: value}) or None when the period has no figure.
+    """
+    _check_metric(metric)
+    check_choice("period", period, ("today", "2019"))
+    chosen = [f for f in figures if f.metric == metric
+              and (period == "today" or AROUND_2019[0] <= f.date <= AROUND_2019[1])]
+    if not chosen:
+        return None
+    middle = dt.date(2019, 7, 1)
+    latest = max(f.date for f in chosen) if period == "today" else min((abs((f.date - middle).days), f.date)
+                                                                        for f in chosen)[1]
+    at = [f for f in chosen if f.date == latest]
+    return at[0].when, {fid: f.value for fid in IDS for f in at if f.framework == fid}
+
+
+def ranking(values: dict, tie: float = TIE) -> list[list[str]]:
+    """Framework ids ranked by value, largest first; values within `tie` of the one above share a place.
+
+    Example:
+        >>> ranking({"keras": 50, "tensorflow": 49, "torch": 10})
+        [['keras', 'tensorflow'], ['torch']]
+    """
+    values = check_dict("values", values)
+    tie = check_number("tie", tie, minimum=0, maximum=1)
+    for key, value in values.items():
+        framework(key)
+        check_number(f"values[{key!r}]", value, minimum=0)
+    places = []
+    for fid in sorted(values, key=lambda k: -values[k]):
+        if places and values[fid] >= values[places[-1][-1]] * (1 - tie):
+            places[-1].append(fid)
+        else:
+            places.append([fid])
+    return places
+
+
+def claim_holds(places: list[list[str]], claim=CLAIM_2019) -> str:
+    """Does a ranking keep a claimed order? 'yes', 'no', 'cannot tell' (a tie or a missing framework) or
+    'not measured' (fewer than two of the claimed frameworks have a figure)."""
+    position = {fid: i for i, place in enumerate(places) for fid in place if fid in claim}
+    if len(position) < 2:
+        return "not measured"
+    pairs = [(a, b) for i, a in enumerate(claim) for b in claim[i + 1:] if a in position and b in position]
+    if any(position[a] > position[b] for a, b in pairs):
+        return "no"
+    strict = all(position[a] < position[b] for a, b in pairs)
+    return "yes" if strict and len(position) == len(claim) else "cannot tell"
+
+
+def describe(places: list[list[str]]) -> str:
+    """A ranking as text: 'TensorFlow > PyTorch = Keras'."""
+    return " > ".join(" = ".join(framework(fid).name for fid in place) for place in places)
+
+
+def verdict(figures) -> list[dict]:
+    """Per measure: the ranking around 2019 and today, and whether the 2019 claim holds for each."""
+    rows = []
+    for metric, info in METRICS.items():
+        row = {"measure": info.label}
+        for period, name in (("2019", "around 2019"), ("today", "latest")):
+            snap = snapshot(figures, metric, period)
+            if snap is None:
+                row[name], row[f"claim ({name})"] = "no figure", "not measured"
+                continue
+            places = ranking(snap[1])
+            row[name] = f"{describe(places)} ({snap[0]})"
+            row[f"claim ({name})"] = claim_holds(places)
+        rows.append(row)
+    return rows
+
+
+def sources(figures) -> list[tuple[str, str]]:
+    """Each source once, as (title, url), in the order of the CSV."""
+    out = []
+    for f in figures:
+        if (f.source_title, f.source_url) not in out:
+            out.append((f.source_title, f.source_url))
+    return out
+
+
+def scores(figures, frameworks=COMPARED_IDS) -> dict[str, dict[str, float]]:
+    """Today's value of each measure that has every framework, as a share of the leader's (0..1).
+
+    Returns:
+        {metric: {framework id: value / largest value}}, for the measures whose latest snapshot
+        covers all of `frameworks`.
+    """
+    out = {}
+    for metric in METRICS:
+        snap = snapshot(figures, metric)
+        if snap and all(fid in snap[1] for fid in frameworks):
+            top = max(snap[1][fid] for fid in frameworks)
+            out[metric] = {fid: snap[1][fid] / top for fid in frameworks}
+    return out
+
+
+def weighted_ranking(table: dict, weights: dict) -> list[str]:
+    """Framework ids ranked by the weighted sum of their scores (as `scores` returns), best first.
+
+    Args:
+        table: {metric: {framework id: score}}.
+        weights: {metric: weight >= 0}; metrics left out weigh 0.
+    """
+    table, weights = check_dict("table", table), check_dict("weights", weights)
+    for metric, weight in weights.items():
+        check_choice("weights key", metric, tuple(table))
+        check_number(f"weights[{metric!r}]", weight, minimum=0)
+    ids = list(next(iter(table.values())))
+    total = {fid: sum(w * table[m][fid] for m, w in weights.items()) for fid in ids}
+    return sorted(ids, key=lambda fid: -total[fid])
+
+
+def can_be_first(table: dict) -> list[str]:
+    """The framework ids that some choice of weights (>= 0, not all 0) puts strictly first.
+
+    A linear programme per framework: maximise its smallest lead over every other framework.
+    """
+    from scipy.optimize import linprog
+
+    table = check_dict("table", table)
+    metrics, ids = list(table), list(next(iter(table.values())))
+    winners = []
+    for fid in ids:
+        others = [g for g in ids if g != fid]
+        # variables: one weight per metric, then the lead t; maximise t (minimise -t)
+        a_ub = [[table[m][g] - table[m][fid] for m in metrics] + [1.0] for g in others]
+        result = linprog(c=[0.0] * len(metrics) + [-1.0], A_ub=a_ub, b_ub=[0.0] * len(others),
+                         A_eq=[[1.0] * len(metrics) + [0.0]], b_eq=[1.0],
+                         bounds=[(0, None)] * len(metrics) + [(None, None)])
+        if result.status == 0 and -result.fun > 1e-9:
+            winners.append(fid)
+    return winners
