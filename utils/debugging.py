@@ -1,0 +1,343 @@
+"""What a learner sees when code fails, scored by code; and the checks that find bugs that do not fail.
+
+Used by notebook 04.
+
+    from utils import debugging
+    seen = debugging.capture(some_function)        # exception type, message, the learner's line, lengths
+    debugging.score(seen, culprits=("dense2",), evidence="shapes")   # the four scoring rules below
+    debugging.loss_curve_check(losses, classes=10)  # a Finding: flagged or not, and why
+
+Stored outputs never hold a raw traceback: `capture` keeps the exception out of its printed form and
+`clean` replaces folders with file names and memory addresses with `0x…`, so the text is the same on
+every machine.
+
+Scoring rules (one point each, 4 at most):
+1. culprit: the message names the layer or operation at fault (a name from `culprits`).
+2. both sides: the message shows both things that disagree: two different shapes, two different
+   dtypes, or every pattern in a tuple of regular expressions.
+3. your line: the deepest line of the learner's own code (outside the standard library and installed
+   packages) that the learner sees, in the traceback or quoted in the message, names the culprit or
+   is the planted `# BUG:` line.
+4. short: the learner reads at most `SHORT_LINES` lines (traceback and message together).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import linecache
+import logging
+import math
+import pdb
+import re
+import sysconfig
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from utils.checks import check_int, check_number
+
+SHORT_LINES = 20
+LIBRARY_DIRS = tuple({str(Path(sysconfig.get_paths()[key]).resolve()) for key in ("stdlib", "purelib", "platlib")})
+_PATH = re.compile(r"""(?:[A-Za-z]:)?(?:[\\/][^\s'"<>():,\\/]+)+[\\/]([^\s'"<>():,\\/]+)""")
+_CELL = re.compile(r"""[^\s'"<>()]*ipykernel_\d+[\\/]\d+\.py""")  # a notebook cell's temporary file
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
+_COUNTER = re.compile(r"(__inference_\w+?|_\w+?_device)_\d+\b")
+_SHAPE = re.compile(r"\((?:None|\d+)(?:, ?(?:None|\d+))*,?\)|\[(?:\?|-?\d+)(?:, ?(?:\?|-?\d+))*\]|\b\d+x\d+\b")
+_DTYPE = re.compile(r"\b(float16|float32|float64|bfloat16|int8|int32|int64|uint8|double|float|half|long|int)\b",
+                    re.I)
+_DTYPE_ALIASES = {"double": "float64", "float": "float32", "half": "float16", "long": "int64", "int": "int32"}
+_QUOTED_FILE = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def clean(text: str) -> str:
+    """`text` with folders removed from paths, memory addresses as `0x…` and run counters as `N`."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    text = _PATH.sub(lambda m: m.group(1), _CELL.sub("<cell>", text))
+    text = _ADDRESS.sub("0x…", text)
+    return _COUNTER.sub(lambda m: f"{m.group(1)}_N", text)
+
+
+def is_learner_file(filename: str) -> bool:
+    """True for a file of the learner's own code: not the standard library, not an installed package."""
+    if filename.startswith("<frozen") or filename.startswith("<string"):
+        return False
+    if filename.startswith("<"):  # an interactive cell
+        return True
+    resolved = str(Path(filename).resolve())
+    return not any(resolved.startswith(d) for d in LIBRARY_DIRS)
+
+
+@dataclass
+class Capture:
+    """What a learner sees after running a function: the exception (if any), cleaned of machine details."""
+
+    raised: bool
+    type: str | None  # the exception's class name
+    message: str  # the exception's text, cleaned
+    where: str | None  # "file.py:LINE in function: source" of the deepest line of the learner's own code
+    frames: int  # the traceback's length (frames below the captured call)
+    lines: int  # lines the learner reads: the formatted traceback, chained exceptions and message
+    seen: str = field(repr=False)  # the whole cleaned text the learner reads
+    returned: str | None = None  # what the function returned, as text, when it did not raise
+    value: object = field(default=None, repr=False)  # what it returned, as is
+    warnings: list[str] = field(default_factory=list)  # first lines of warnings and log records, cleaned
+    error: BaseException | None = field(default=None, repr=False)  # for pdb; never printed
+
+    def summary(self, width: int = 100) -> str:
+        """One or two lines for a table: the type and the message's first line (or what came back)."""
+        check_int("width", width, minimum=20)
+        if not self.raised:
+            return _shorten(f"no exception; {self.returned}", width)
+        return _shorten(f"{self.type}: {headline(self.message)}", width)
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _collect_logs(prefixes=("torch", "tensorflow", "keras", "absl")):
+    """Route the frameworks' log records into a list (and away from the cell's stderr) for the duration."""
+    handler, saved = _Records(), {}
+    names = [n for n, logger in logging.Logger.manager.loggerDict.items()
+             if isinstance(logger, logging.Logger) and logger.handlers and n.split(".")[0] in prefixes]
+    for name in dict.fromkeys([*prefixes, *names]):
+        logger = logging.getLogger(name)
+        saved[name] = (logger.handlers[:], logger.propagate)
+        logger.handlers, logger.propagate = [handler], False
+    try:
+        yield handler.lines
+    finally:
+        for name, (handlers, propagate) in saved.items():
+            logging.getLogger(name).handlers, logging.getLogger(name).propagate = handlers, propagate
+
+
+def capture(func, *args, **kwargs) -> Capture:
+    """Run `func(*args, **kwargs)` and return what the learner would see, cleaned (never raises).
+
+    Warnings and framework log records raised meanwhile are collected (their first lines), not printed.
+    """
+    if not callable(func):
+        raise TypeError(f"func must be callable, got {type(func).__name__}")
+    with warnings.catch_warnings(record=True) as caught, _collect_logs() as logged:
+        warnings.simplefilter("always")
+        try:
+            result = func(*args, **kwargs)
+        except Exception as err:  # the point: keep what the learner would see
+            error = err
+        else:
+            error = None
+    notes = [str(w.message) for w in caught] + logged
+    notes = list(dict.fromkeys(clean(n.strip().splitlines()[0]) for n in notes if n.strip()))
+    if error is None:
+        return Capture(False, None, "", None, 0, 0, "", _shorten(clean(str(result)), 200), result, notes)
+    tb = error.__traceback__.tb_next  # drop this function's own frame
+    seen = clean("".join(traceback.format_exception(type(error), error, tb)))
+    return Capture(True, type(error).__name__, clean(str(error)), _learner_line(error, tb),
+                   len(traceback.extract_tb(tb)), len(seen.splitlines()), seen, None, None, notes, error)
+
+
+def _learner_line(error, tb) -> str | None:
+    """The deepest learner-code location: traceback frames first, then any quoted in the message."""
+    where = None
+    for frame in traceback.extract_tb(tb):
+        if is_learner_file(frame.filename):
+            where = (frame.filename, frame.lineno, frame.name, frame.line or "")
+    for filename, line in _QUOTED_FILE.findall(str(error)):  # traced code quotes the user's lines
+        if is_learner_file(filename):
+            where = (filename, int(line), "", linecache.getline(filename, int(line)).strip())
+    if where is None:
+        return None
+    filename, line, name, source = where
+    return clean(f"{Path(filename).name}:{line}{' in ' + name if name else ''}: {source.strip()}")
+
+
+def headline(message: str) -> str:
+    """The line of a message that says what went wrong (TensorFlow puts it after a header and a trace)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0] in ("in user code:", "Graph execution error:"):
+        body = [line for line in lines[1:] if not line.startswith(("File ", "Detected at", "[["))]
+        return body[-1] if body else lines[0]
+    return lines[0]
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Score:
+    """The four scoring points of one error message (see the module docstring) and the lines read."""
+
+    culprit: int
+    both_sides: int
+    your_line: int
+    short: int
+    lines: int
+
+    @property
+    def total(self) -> int:
+        return self.culprit + self.both_sides + self.your_line + self.short
+
+
+def score_text(message: str, culprits, evidence, where: str | None = None, lines: int | None = None) -> Score:
+    """Score one error message by the four rules (see the module docstring).
+
+    Args:
+        message: the exception's text.
+        culprits: names of the layer(s) or operation(s) at fault (case-insensitive substrings).
+        evidence: "shapes", "dtypes", or a tuple of regular expressions that must all match.
+        where: the learner's deepest line as `Capture.where` gives it (None: none is shown).
+        lines: how many lines the learner reads (default: the message's own lines).
+    """
+    if not isinstance(message, str):
+        raise TypeError(f"message must be a string, got {type(message).__name__}")
+    if not isinstance(culprits, list | tuple) or not all(isinstance(c, str) and c for c in culprits):
+        raise TypeError("culprits must be a list or tuple of non-empty strings")
+    if evidence not in ("shapes", "dtypes") and not (isinstance(evidence, tuple) and evidence):
+        raise ValueError(f"evidence must be 'shapes', 'dtypes' or a tuple of regular expressions, got {evidence!r}")
+    lines = len(message.splitlines()) if lines is None else check_int("lines", lines, minimum=0)
+    low = message.lower()
+    culprit = any(c.lower() in low for c in culprits)
+    if evidence == "shapes":
+        both = len({tuple(re.findall(r"None|\?|-?\d+", s)) for s in _SHAPE.findall(message)}) >= 2
+    elif evidence == "dtypes":
+        both = len({_DTYPE_ALIASES.get(d.lower(), d.lower()) for d in _DTYPE.findall(message)}) >= 2
+    else:
+        both = all(re.search(pattern, message) for pattern in evidence)
+    source = (where or "").split(": ", 1)[-1].lower()
+    yours = bool(where) and ("# bug" in source or any(c.lower() in source for c in culprits))
+    return Score(int(culprit), int(both), int(yours), int(lines <= SHORT_LINES), lines)
+
+
+def score(seen: Capture, culprits, evidence) -> Score | None:
+    """Score a captured error (None when the function did not raise: there is no message to score)."""
+    if not isinstance(seen, Capture):
+        raise TypeError(f"seen must be a Capture from debugging.capture, got {type(seen).__name__}")
+    if not seen.raised:
+        return None
+    return score_text(seen.message, culprits, evidence, seen.where, seen.lines)
+
+
+# ---- checks that flag silent bugs -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    """A check's verdict: `flagged` True (something is wrong), False (passed) or None (could not check)."""
+
+    check: str
+    flagged: bool | None
+    reason: str
+
+    def __str__(self) -> str:
+        mark = {True: "FLAGGED", False: "passed", None: "cannot check"}[self.flagged]
+        return f"{self.check}: {mark}: {self.reason}"
+
+
+def loss_curve_check(losses, classes: int, window: int = 5) -> Finding:
+    """Is the model learning? Flags a NaN/Inf loss, a rising loss, or one that stays near chance level.
+
+    Chance level is ln(classes), the loss of a uniform guess; "learning" means the mean of the last
+    `window` losses is below 0.9 x chance and below the mean of the first `window`.
+    """
+    check_int("classes", classes, minimum=2)
+    check_int("window", window, minimum=1)
+    losses = [float(v) for v in losses]
+    if len(losses) < 2 * window:
+        raise ValueError(f"losses must hold at least 2 x window = {2 * window} values, got {len(losses)}")
+    name, chance = "loss curve", math.log(classes)
+    bad = [i for i, v in enumerate(losses) if not math.isfinite(v)]
+    if bad:
+        return Finding(name, True, f"diverged: the loss is {losses[bad[0]]} from step {bad[0]}")
+    first, last = np.mean(losses[:window]), np.mean(losses[-window:])
+    if last > first:
+        return Finding(name, True, f"rising: mean loss {first:.2f} over the first {window} steps, "
+                                   f"{last:.2f} over the last")
+    if last > 0.9 * chance:
+        return Finding(name, True, f"not learning: mean loss {last:.2f} stays near chance level "
+                                   f"ln({classes}) = {chance:.2f}")
+    return Finding(name, False, f"learning: mean loss {first:.2f} -> {last:.2f} (chance level {chance:.2f})")
+
+
+def gradient_check(norms, factor: float = 3.0, window: int = 5) -> Finding:
+    """Do gradient norms grow? Flags a median norm over the last `window` steps > `factor` x the first's."""
+    check_number("factor", factor, minimum=1, inclusive=False)
+    check_int("window", window, minimum=1)
+    name = "gradient norm"
+    if norms is None:
+        return Finding(name, None, "no gradient norms: this training loop does not expose them")
+    norms = [float(v) for v in norms]
+    if len(norms) < 2 * window:
+        raise ValueError(f"norms must hold at least 2 x window = {2 * window} values, got {len(norms)}")
+    first, last = np.median(norms[:window]), np.median(norms[-window:])
+    if not math.isfinite(last) or last > factor * first:
+        return Finding(name, True, f"growing: median norm {first:.3g} at the start, {last:.3g} at the end")
+    return Finding(name, False, f"steady: median norm {first:.3g} at the start, {last:.3g} at the end")
+
+
+def repeatability_check(first, second, atol: float = 1e-6) -> Finding:
+    """Does evaluating the same batch twice give the same outputs? Flags randomness left on (dropout)."""
+    check_number("atol", atol, minimum=0)
+    first, second = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    if first.shape != second.shape:
+        raise ValueError(f"first and second must have the same shape, got {first.shape} and {second.shape}")
+    diff = float(np.max(np.abs(first - second))) if first.size else 0.0
+    if diff > atol:
+        return Finding("repeatable evaluation", True, f"two evaluations of one batch differ by up to {diff:.3g}")
+    return Finding("repeatable evaluation", False, "two evaluations of one batch agree")
+
+
+def logits_check(outputs, atol: float = 1e-4) -> Finding:
+    """Are the outputs fed to a from-logits loss already probabilities (rows >= 0 that sum to 1)?"""
+    check_number("atol", atol, minimum=0, inclusive=False)
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if outputs.ndim != 2:
+        raise ValueError(f"outputs must be a 2-D batch of scores, got shape {outputs.shape}")
+    probabilities = bool(np.all(outputs >= 0) and np.allclose(outputs.sum(axis=1), 1.0, atol=atol))
+    if probabilities:
+        return Finding("logits, not probabilities", True, "every row is >= 0 and sums to 1: a softmax was applied")
+    return Finding("logits, not probabilities", False, "the outputs are raw scores (logits)")
+
+
+# ---- pdb, non-interactively -------------------------------------------------------------------------
+
+def pdb_session(seen: Capture, commands, max_lines: int = 30) -> str:
+    """Run pdb's post-mortem on a captured error with scripted `commands`; return its cleaned output."""
+    if not isinstance(seen, Capture) or seen.error is None:
+        raise TypeError("seen must be a Capture of a function that raised")
+    if not isinstance(commands, list | tuple) or not all(isinstance(c, str) for c in commands):
+        raise TypeError("commands must be a list of pdb commands as strings, e.g. ['where', 'p x.shape']")
+    check_int("max_lines", max_lines, minimum=1)
+    out = io.StringIO()
+    debugger = pdb.Pdb(stdin=io.StringIO("\n".join([*commands, "quit"]) + "\n"), stdout=out, nosigint=True)
+    debugger.use_rawinput = False
+    debugger.reset()
+    debugger.interaction(None, seen.error.__traceback__.tb_next)
+    parts = out.getvalue().split("(Pdb) ")  # stdin is not echoed: put each command after its prompt
+    typed = [*commands, "quit"]
+    text = parts[0] + "".join(f"(Pdb) {typed[i]}\n{part}" for i, part in enumerate(parts[1:]) if i < len(typed))
+    lines = clean(text).splitlines()
+    more = [f"... ({len(lines) - max_lines} more lines)"] if len(lines) > max_lines else []
+    return "\n".join(lines[:max_lines] + more)
+
+
+def frames(seen: Capture) -> list[dict]:
+    """The Python frames pdb can step through: file name, function, and whether it is the learner's code."""
+    if not isinstance(seen, Capture) or seen.error is None:
+        raise TypeError("seen must be a Capture of a function that raised")
+    return [{"file": Path(f.filename).name, "function": f.name, "yours": is_learner_file(f.filename)}
+            for f in traceback.extract_tb(seen.error.__traceback__.tb_next)]
+
