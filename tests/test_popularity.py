@@ -115,3 +115,29 @@ def test_snapshot_verdict_sources_and_weights():
     assert pop.weighted_ranking(table, {"a": 1}) == ["keras", "tensorflow", "torch"]
     assert pop.weighted_ranking(table, {"b": 1}) == ["tensorflow", "torch", "keras"]
     assert pop.can_be_first(table) == ["keras", "tensorflow"]
+
+
+def test_plots_and_summaries(monkeypatch):
+    from utils import popularity_plots as pp
+
+    shown = []
+    monkeypatch.setattr(pp, "display", shown.append)
+    figures = pop.load()
+    for metric in pop.METRICS:
+        assert pop.METRICS[metric].label in pp.summary(figures, metric)
+        pp.show(figures, metric)
+    pp.chart_pair(figures)
+    assert len(shown) == 2 * len(pop.METRICS) + 1
+    assert "GitHub stars" in pp.overview(figures)
+    assert pp.sources_markdown(figures).count("- [") == len(pop.sources(figures))
+    with pytest.raises(ValueError, match="metric"):
+        pp.plot(figures, "tweets")
+
+
+def test_check_exercise_never_raises_for_an_answer(capsys):
+    for number, answer in ((1, ...), (1, pop.weighted_ranking), (2, "torch"), (2, ["keras"]), (3, "A"), (3, 4)):
+        assert not pop.check_exercise(number, answer)
+    assert pop.check_exercise(3, pop.MISLEADING_CHART)
+    assert capsys.readouterr().out.count("Exercise") == 7
+    with pytest.raises(ValueError, match="number"):
+        pop.check_exercise(4, "A")

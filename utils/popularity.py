@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from utils.checks import check_choice, check_dict, check_number, check_str
+from utils.exercises import Verdict
 from utils.frameworks import COMPARED_IDS, IDS, framework
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "popularity.csv"
@@ -50,7 +51,7 @@ METRICS = {
         "CI machines and mirrors download on every run, dependencies are counted too, conda and Docker are not"),
     "conda_downloads_total": Metric(
         "Conda downloads (total)", "downloads from one conda channel since the package appeared there (a total)",
-        "one channel per package (PyTorch's own channel, conda-forge for the others, jaxlib for JAX); totals never fall"),
+        "one channel per package (PyTorch's own, conda-forge for the others, jaxlib for JAX); totals never fall"),
     "paper_implementations_share": Metric(
         "Share of paper implementations", "of the code repositories linked to papers, the share using each framework",
         "papers are research, not industry; only papers that publish code count"),
@@ -314,3 +315,40 @@ def can_be_first(table: dict) -> list[str]:
         if result.status == 0 and -result.fun > 1e-9:
             winners.append(fid)
     return winners
+
+
+EXERCISE_WEIGHTS = {"github_stars": 1, "pypi_downloads_month": 2, "survey_stackoverflow_professional": 1}
+MISLEADING_CHART = "B"  # popularity_plots.chart_pair starts chart B's axis above zero
+
+
+def check_exercise(number: int, answer):
+    """Check exercise `number` of notebook 06; the expected answer is computed here from the committed data.
+
+    Returns a `utils.exercises.Verdict` (true when correct; Jupyter does not echo it).
+
+    Prints one line, "Exercise N: correct" or "Exercise N: not yet: <why>", and never raises for an answer.
+    """
+    number = check_choice("number", number, (1, 2, 3))
+    table = scores(load())
+    expected = {1: lambda: weighted_ranking(table, EXERCISE_WEIGHTS), 2: lambda: sorted(can_be_first(table)),
+                3: lambda: MISLEADING_CHART}[number]()
+    hints = {1: "multiply each score by its weight, add them per framework, sort from best to worst",
+             2: "a framework behind another on every measure can never be first, whatever the weights",
+             3: "look where each vertical axis starts"}
+    if answer is Ellipsis or answer is None:
+        reason = "replace the `...` with your answer and run the cell again"
+    elif callable(answer):
+        reason = "that is a function (perhaps the helper that computes the answer): give your own answer"
+    elif number == 3:
+        reason = None if str(answer).strip().upper() == expected else "not that one"
+    elif not isinstance(answer, list | tuple | set) or not all(isinstance(a, str) for a in answer):
+        reason = f"expected a list of framework ids such as 'keras', got {type(answer).__name__}"
+    elif answer == expected or (number == 2 and sorted(answer) == expected):
+        reason = None
+    elif number == 2 and isinstance(answer, list | tuple | set):
+        extra, missing = sorted(set(answer) - set(expected)), sorted(set(expected) - set(answer))
+        reason = f"{len(extra)} framework(s) cannot be first, {len(missing)} that can are missing"
+    else:
+        reason = "not that order" if sorted(answer) == sorted(expected) else f"rank these ids: {sorted(expected)}"
+    print(f"Exercise {number}: " + ("correct" if reason is None else f"not yet: {reason}. Hint: {hints[number]}"))
+    return Verdict(reason)
