@@ -231,7 +231,9 @@ def tf_dataset(folder, batch_size: int, cycle_length: int = 2, per_example: bool
         cycle_length=cycle_length, num_parallel_calls=auto, deterministic=True)
     if per_example:
         ds = ds.batch(batch_size)
-    return ds.map(decode, num_parallel_calls=auto).prefetch(auto)
+    batches = manifest["examples"] // batch_size  # told to tf.data, so Keras fit knows the epoch's length
+    return ds.map(decode, num_parallel_calls=auto).apply(tf.data.experimental.assert_cardinality(batches)) \
+        .prefetch(auto)
 
 
 def torch_loader(folder, batch_size: int, num_workers: int = 0, prefetch_factor: int = 2):
