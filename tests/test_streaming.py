@@ -1,0 +1,71 @@
+"""utils.streaming: measuring pipelines, judging growth and speed, and notebook 05's exercise checks."""
+
+import numpy as np
+import pytest
+
+from utils import streaming
+
+
+def row(name, mb, speed, peak, low=None, high=None):
+    return {"pipeline": name, "data_mb": mb, "examples": 10, "examples_per_s": speed, "low": low or speed,
+            "high": high or speed, "first_batch_s": 0.01, "peak_mb": peak}
+
+
+def test_measure_counts_examples_and_memory():
+    batches = [(np.zeros((4, 2)), np.zeros(4))] * 5
+    r = streaming.measure("list", lambda: iter(batches), 1.0, repeats=2)
+    assert r["examples"] == 20 and r["examples_per_s"] > 0 and r["first_batch_s"] >= 0
+    big = streaming.measure("big", lambda: iter([(np.ones((20_000_000,), np.uint8), [0])]), 1.0)
+    assert big["peak_mb"] >= 0
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"name": ""}, ValueError, "name"), ({"data_mb": 0}, ValueError, "data_mb"),
+    ({"repeats": 0}, ValueError, "repeats"), ({"make_batches": [1]}, TypeError, "make_batches")])
+def test_measure_rejects_bad_arguments(kwargs, error, name):
+    args = {"name": "x", "make_batches": lambda: [], "data_mb": 1.0, **kwargs}
+    with pytest.raises(error, match=name):
+        streaming.measure(**args)
+
+
+def test_growth_flat_and_growing():
+    rows = [row("a", 8, 1, 10), row("a", 136, 1, 10 + streaming.MARGIN_MB), row("b", 8, 1, 10), row("b", 136, 1, 200)]
+    assert streaming.growth(rows, "a")["flat"] and not streaming.growth(rows, "b")["flat"]
+    with pytest.raises(ValueError, match="two dataset sizes"):
+        streaming.growth(rows[:1], "a")
+
+
+def test_compare_says_cannot_tell_inside_the_noise():
+    assert streaming.compare(row("f", 1, 300, 0), row("s", 1, 100, 0)) == "3.0x faster"
+    assert streaming.compare(row("f", 1, 100, 0), row("s", 1, 300, 0)) == "3.0x slower"
+    assert streaming.compare(row("f", 1, 110, 0), row("s", 1, 100, 0)).startswith("cannot tell")
+    overlapping = streaming.compare(row("f", 1, 300, 0, low=90), row("s", 1, 100, 0, high=120))
+    assert overlapping.startswith("cannot tell")
+
+
+def test_table_and_verdict():
+    sweep = [row(n, mb, 1e5, p) for n in ("NumPy in memory", "Keras fit on PyDataset") for mb, p in ((8, 9), (136, 12))]
+    sweep[1]["peak_mb"] = 275
+    reads = [row("TensorFlow tf.data", 34, 8e5, 5, 7e5, 9e5), row("TensorFlow tf.data, per example", 34, 1e5, 2),
+             row("PyTorch DataLoader, 0 workers", 34, 3e6, 1), row("PyTorch DataLoader, 2 workers", 34, 3e5, 20)]
+    parallel = [{"engine": "torch", "name": "torch DDP", "replicas": 2, "tolerance": 1e-6,
+                 "max_difference": {"mean": 1e-8, "sum": 1e-2}, "examples_per_s": {"1": 100.0, "2": 50.0}}]
+    assert "examples/s" in streaming.table(reads)
+    text, key = streaming.verdict(sweep, reads, parallel)
+    assert "NumPy in memory: data 8 -> 136 MB, peak memory 9 -> 275 MB: GROWS" in text
+    assert "Is Keras limited to small data? No" in text and "8.0x faster" in text and "10.0x slower" in text
+    assert "yes (largest difference 1.0e-08" in text and "x0.50" in text
+    assert key["keras_limited_to_small_data"] is False
+
+
+def test_exercise_checks(capsys):
+    assert not streaming.check("2: memory", ...)
+    assert streaming.check("2: memory", {"megabytes": 2 * 4 * 4096 * 65 * 4 / 1e6, "grows_with_dataset": False})
+    assert not streaming.check("3: batch", {"global_batch_size": 32, "step_too_large_by": 4.0})
+    assert streaming.check("3: batch", {"global_batch_size": 128, "step_too_large_by": 4})
+    assert not streaming.check("1: fast", streaming.slow_pipeline)
+    assert "slow pipeline or called shards.tf_dataset" in capsys.readouterr().out
+    assert not streaming.check("1: fast", lambda *a: 1 / 0)
+    assert "ZeroDivisionError" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="name"):
+        streaming.check("four", 1)
