@@ -58,6 +58,11 @@ def _keras_train_step(model, x, y, loss=None, jit_compile="auto"):
 
 
 def _tf_train_step(model, x, y):
+    return tf_step_function(model)(x, y)
+
+
+def tf_step_function(model):
+    """The TensorFlow training step of the catalogue (a tf.function doing one SGD step) for `model`."""
     import tensorflow as tf
 
     @tf.function
@@ -68,7 +73,7 @@ def _tf_train_step(model, x, y):
             var.assign_sub(LR * grad)
         return loss
 
-    return step(x, y)
+    return step
 
 
 def _torch_train_step(model, x, y):

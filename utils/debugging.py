@@ -44,6 +44,8 @@ SHORT_LINES = 20
 LIBRARY_DIRS = tuple({str(Path(sysconfig.get_paths()[key]).resolve()) for key in ("stdlib", "purelib", "platlib")})
 _PATH = re.compile(r"""(?:[A-Za-z]:)?(?:[\\/][^\s'"<>():,\\/]+)+[\\/]([^\s'"<>():,\\/]+)""")
 _CELL = re.compile(r"""[^\s'"<>()]*ipykernel_\d+[\\/]\d+\.py""")  # a notebook cell's temporary file
+_AUTOGRAPH = re.compile(r"__autograph_generated_file\w+\.py")  # AutoGraph's converted copy, random name
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
 _COUNTER = re.compile(r"(__inference_\w+?|_\w+?_device)_\d+\b")
 _SHAPE = re.compile(r"\((?:None|\d+)(?:, ?(?:None|\d+))*,?\)|\[(?:\?|-?\d+)(?:, ?(?:\?|-?\d+))*\]|\b\d+x\d+\b")
@@ -57,6 +59,7 @@ def clean(text: str) -> str:
     """`text` with folders removed from paths, memory addresses as `0x…` and run counters as `N`."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
+    text = _AUTOGRAPH.sub("__autograph_generated_file.py", _ANSI.sub("", text))
     text = _PATH.sub(lambda m: m.group(1), _CELL.sub("<cell>", text))
     text = _ADDRESS.sub("0x…", text)
     return _COUNTER.sub(lambda m: f"{m.group(1)}_N", text)
@@ -68,6 +71,8 @@ def is_learner_file(filename: str) -> bool:
         return False
     if filename.startswith("<"):  # an interactive cell
         return True
+    if _AUTOGRAPH.search(filename):  # TensorFlow's converted copy of a function, in a temporary folder
+        return False
     resolved = str(Path(filename).resolve())
     return not any(resolved.startswith(d) for d in LIBRARY_DIRS)
 
@@ -93,7 +98,8 @@ class Capture:
         check_int("width", width, minimum=20)
         if not self.raised:
             return _shorten(f"no exception; {self.returned}", width)
-        return _shorten(f"{self.type}: {headline(self.message)}", width)
+        line = headline(self.message)
+        return _shorten(line if line.startswith(f"{self.type}:") else f"{self.type}: {line}", width)
 
 
 class _Records(logging.Handler):
@@ -167,6 +173,9 @@ def headline(message: str) -> str:
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     if not lines:
         return ""
+    alarms = [line for line in lines if line.startswith("!!!")]  # tf.debugging.enable_check_numerics
+    if alarms:
+        return alarms[0].strip("! ")
     if lines[0] in ("in user code:", "Graph execution error:"):
         body = [line for line in lines[1:] if not line.startswith(("File ", "Detected at", "[["))]
         return body[-1] if body else lines[0]
@@ -323,10 +332,10 @@ def pdb_session(seen: Capture, commands, max_lines: int = 30) -> str:
     check_int("max_lines", max_lines, minimum=1)
     out = io.StringIO()
     debugger = pdb.Pdb(stdin=io.StringIO("\n".join([*commands, "quit"]) + "\n"), stdout=out, nosigint=True)
-    debugger.use_rawinput = False
+    debugger.use_rawinput, debugger.prompt = False, "(Pdb) "  # IPython's debugger says "ipdb> " otherwise
     debugger.reset()
     debugger.interaction(None, seen.error.__traceback__.tb_next)
-    parts = out.getvalue().split("(Pdb) ")  # stdin is not echoed: put each command after its prompt
+    parts = _ANSI.sub("", out.getvalue()).split("(Pdb) ")  # stdin is not echoed: add each command after its prompt
     typed = [*commands, "quit"]
     text = parts[0] + "".join(f"(Pdb) {typed[i]}\n{part}" for i, part in enumerate(parts[1:]) if i < len(typed))
     lines = clean(text).splitlines()
@@ -338,6 +347,6 @@ def frames(seen: Capture) -> list[dict]:
     """The Python frames pdb can step through: file name, function, and whether it is the learner's code."""
     if not isinstance(seen, Capture) or seen.error is None:
         raise TypeError("seen must be a Capture of a function that raised")
-    return [{"file": Path(f.filename).name, "function": f.name, "yours": is_learner_file(f.filename)}
+    return [{"file": clean(Path(f.filename).name), "function": f.name, "yours": is_learner_file(f.filename)}
             for f in traceback.extract_tb(seen.error.__traceback__.tb_next)]
 
