@@ -1,0 +1,225 @@
+"""Settings whose defaults differ between Keras and PyTorch, each measured with the defaults and aligned.
+
+Used by notebook 01 (level of API). Adam's epsilon, BatchNorm's momentum and epsilon, the dense
+initializer, "same" padding at stride 2, and shuffling in `fit`: each `Difference` holds what was
+measured with each framework's default and after aligning them, and says how to align them.
+
+    from utils import defaults
+    print(defaults.differences_table(defaults.default_differences()))
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+
+from utils import data, models
+from utils.checks import check_array, check_int
+from utils.equivalence import Agreement, build_models, labels, model_input, train, training_batches
+from utils.tables import text_table
+
+
+def library_defaults() -> dict[str, dict[str, object]]:
+    """Defaults read from the installed Keras and PyTorch (not typed in by hand)."""
+    import keras
+    import torch
+
+    def default(func, name):
+        return inspect.signature(func).parameters[name].default
+
+    return {
+        "Keras": {
+            "adam epsilon": default(keras.optimizers.Adam.__init__, "epsilon"),
+            "batchnorm momentum": default(keras.layers.BatchNormalization.__init__, "momentum"),
+            "batchnorm epsilon": default(keras.layers.BatchNormalization.__init__, "epsilon"),
+            "dense initializer": default(keras.layers.Dense.__init__, "kernel_initializer"),
+            "dense bias": default(keras.layers.Dense.__init__, "bias_initializer"),
+        },
+        "PyTorch": {
+            "adam epsilon": default(torch.optim.Adam.__init__, "eps"),
+            "batchnorm momentum": default(torch.nn.BatchNorm1d.__init__, "momentum"),
+            "batchnorm epsilon": default(torch.nn.BatchNorm1d.__init__, "eps"),
+            "dense initializer": "kaiming_uniform_(a=sqrt(5)): U(+-1/sqrt(fan_in))",
+            "dense bias": "U(+-1/sqrt(fan_in))",
+        },
+    }
+
+
+@dataclass
+class Difference:
+    """One setting whose default differs: what was measured with each framework's default and aligned."""
+
+    setting: str
+    keras: str
+    pytorch: str
+    measured: str
+    with_defaults: float
+    aligned: float
+    how: str
+
+
+def adam_epsilon(arch: str, weights: dict, x, y, steps: int = 20, lr: float = 1e-3) -> list[Difference]:
+    """Keras vs PyTorch Adam over `steps` steps: largest weight difference with default and aligned epsilons.
+
+    Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it: the same number is not the
+    same setting; aligned means PyTorch gets `keras_epsilon_in_torch(epsilon, t)` at each step t.
+    """
+    d = library_defaults()
+    keras_eps, torch_eps = d["Keras"]["adam epsilon"], d["PyTorch"]["adam epsilon"]
+    sizes = models.resolve_sizes(arch)
+    x = model_input(arch, x, sizes)
+    y = labels(y, len(x), sizes["classes"])
+    batches = training_batches(len(x), 32, steps)
+    built = build_models(arch, weights, sizes)
+    keras_side = {"Keras": train("keras", built["keras"], x, y, batches, "adam", lr, keras_eps),  # trained once:
+                  "TensorFlow": train("tensorflow", built["tensorflow"], x, y, batches, "adam", lr, keras_eps)}
+
+    def drift(torch_eps, match):
+        torch_after = train("torch", models.torch_model(arch, weights), models.to_torch_input(arch, x), y, batches,
+                            "adam", lr, torch_eps, match)  # only PyTorch's epsilon varies
+        return Agreement("Adam", {**keras_side, "PyTorch": torch_after}).largest("weights")[0]
+
+    same_number = drift(keras_eps, False)
+    return [Difference("Adam epsilon", f"{keras_eps:g}, before bias corr.", f"{torch_eps:g}, after bias corr.",
+                       f"largest weight difference, {steps} steps", drift(torch_eps, False), drift(keras_eps, True),
+                       f"PyTorch eps = {keras_eps:g} / sqrt(1 - 0.999**t) at step t (training.keras_epsilon_in_torch); "
+                       f"eps={keras_eps:g} alone still leaves {same_number:.1g}")]
+
+
+def batchnorm(x, batch_size: int = 32, steps: int = 20) -> list[Difference]:
+    """keras.layers.BatchNormalization vs torch.nn.BatchNorm1d on `steps` training batches of rows `x`."""
+    import keras
+    import torch
+
+    x = np.ascontiguousarray(check_array("x", x, ndim=2), dtype=np.float32)
+    batches = training_batches(len(x), batch_size, steps)
+    d = library_defaults()
+    k_mom, k_eps = d["Keras"]["batchnorm momentum"], d["Keras"]["batchnorm epsilon"]
+    t_mom, t_eps = d["PyTorch"]["batchnorm momentum"], d["PyTorch"]["batchnorm epsilon"]
+
+    def run(torch_momentum, torch_eps):
+        """(largest difference of training-mode outputs, of the moving statistics at the end)."""
+        k = keras.layers.BatchNormalization()
+        t = torch.nn.BatchNorm1d(x.shape[1], momentum=torch_momentum, eps=torch_eps).train()
+        out = 0.0
+        for b in batches:  # training mode: normalise with the batch's statistics, update the moving ones
+            with torch.no_grad():
+                t_out = t(torch.from_numpy(x[b])).numpy()
+            out = max(out, float(np.abs(np.asarray(k(x[b], training=True)) - t_out).max()))
+        stats = max(np.abs(k.moving_mean.numpy() - t.running_mean.numpy()).max(),
+                    np.abs(k.moving_variance.numpy() - t.running_var.numpy()).max())
+        return out, float(stats)
+
+    default_out, default_stats = run(t_mom, t_eps)
+    aligned_out, aligned_stats = run(1 - k_mom, k_eps)
+    return [
+        Difference("BatchNorm epsilon", f"{k_eps:g}", f"{t_eps:g}", "training-mode outputs", default_out,
+                   aligned_out, f"BatchNorm1d(eps={k_eps:g})"),
+        Difference("BatchNorm momentum", f"{k_mom:g} (share kept)", f"{t_mom:g} (share taken)",
+                   f"moving mean/variance after {steps} batches", default_stats, aligned_stats,
+                   f"BatchNorm1d(momentum={1 - k_mom:.2g}); what is left: PyTorch's running variance is "
+                   "unbiased (times n/(n-1)), Keras's is not"),
+    ]
+
+
+def initializers(fan_in: int = 64, fan_out: int = 64, seed: int = 0) -> list[Difference]:
+    """Std of a fresh dense kernel: Keras's Glorot uniform vs PyTorch's Kaiming uniform (a=sqrt(5))."""
+    import keras
+    import torch
+
+    check_int("fan_in", fan_in, minimum=1)
+    check_int("fan_out", fan_out, minimum=1)
+    check_int("seed", seed, minimum=0)
+    default = keras.initializers.get(library_defaults()["Keras"]["dense initializer"])
+    layer = keras.layers.Dense(fan_out, kernel_initializer=type(default)(seed=seed))  # the default, seeded
+    layer.build((None, fan_in))
+    keras_std = float(np.std(layer.kernel.numpy()))
+    with torch.random.fork_rng():  # seeded without touching the notebook's own random stream
+        torch.manual_seed(seed)
+        linear = torch.nn.Linear(fan_in, fan_out)
+        torch_std = float(linear.weight.detach().std())
+        torch.nn.init.xavier_uniform_(linear.weight)
+        aligned_std = float(linear.weight.detach().std())
+    return [Difference("Dense kernel initializer", "glorot_uniform", "kaiming_uniform_(a=sqrt(5))",
+                       f"ratio of kernel std, {fan_in}->{fan_out} layer",
+                       keras_std / torch_std, keras_std / aligned_std,
+                       "nn.init.xavier_uniform_(w); nn.init.zeros_(b) (or load the same weights)")]
+
+
+def fit_shuffle(arch: str, weights: dict, x, y, batch_size: int = 32, lr: float = 0.1) -> list[Difference]:
+    """One epoch of Keras `fit` on arrays vs a PyTorch loop over the same batches: the final weights.
+
+    The arrays are put in the order of `utils.data.batch_order` (pass 0), so fit's consecutive batches
+    are the loop's batches, unless `fit` shuffles them (its default, `shuffle=True`); a PyTorch
+    DataLoader keeps its order unless asked (`shuffle=False` is its default).
+    """
+    import keras
+    import torch
+
+    sizes = models.resolve_sizes(arch)
+    x = model_input(arch, x, sizes)
+    y = labels(y, len(x), sizes["classes"])
+    batches = data.batch_order(len(x), batch_size)  # validates batch_size
+    order = np.concatenate(batches)
+    torch_after = train("torch", models.torch_model(arch, weights), models.to_torch_input(arch, x), y, batches,
+                        "sgd", lr)
+    keras_default = inspect.signature(keras.Model.fit).parameters["shuffle"].default
+    torch_default = inspect.signature(torch.utils.data.DataLoader.__init__).parameters["shuffle"].default
+
+    def gap(shuffle):
+        model = models.keras_model(arch, weights)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(x[order], y[order], batch_size=batch_size, epochs=1, shuffle=shuffle, verbose=0)
+        after = models.get_weights(model)
+        return max(float(np.abs(after[n] - torch_after[f"weights {n}"]).max()) for n in after)
+
+    return [Difference("shuffling", f"fit(shuffle={keras_default})", f"DataLoader(shuffle={bool(torch_default)})",
+                       "largest weight difference, 1 epoch", gap(keras_default), gap(False),
+                       "model.fit(..., shuffle=False) when the data is already in the order you want")]
+
+
+def padding(seed: int = 0) -> list[Difference]:
+    """Keras 'same' padding vs PyTorch padding=1 for a 3x3 convolution at stride 2 on 8x8 digits images."""
+    import keras
+    import torch
+
+    x = data.as_images(data.load("digits").x_test[:64])
+    kernel = models.init_weights("cnn", seed=seed)["conv1/kernel"]  # HWIO
+    conv = keras.layers.Conv2D(kernel.shape[-1], 3, strides=2, padding="same", use_bias=False)
+    conv.build(x.shape)
+    conv.set_weights([kernel])
+    keras_out = np.asarray(conv(x))  # (n, 4, 4, filters)
+    w = torch.from_numpy(models.to_torch_layout({"conv/kernel": kernel})["conv/kernel"])
+    xt = torch.from_numpy(models.to_torch_input("cnn", x))
+    with torch.no_grad():
+        symmetric = torch.nn.functional.conv2d(xt, w, stride=2, padding=1)
+        # TensorFlow pads (out-1)*stride + k - in = 1 pixel in all, at the bottom/right only.
+        bottom_right = torch.nn.functional.conv2d(torch.nn.functional.pad(xt, (0, 1, 0, 1)), w, stride=2)
+
+    def diff(out):
+        return float(np.abs(out.numpy().transpose(0, 2, 3, 1) - keras_out).max())
+
+    return [Difference("'same' padding at stride 2", "pads bottom/right", "padding=1 pads both sides",
+                       "conv outputs on 8x8 images", diff(symmetric), diff(bottom_right),
+                       "F.pad(x, (0, 1, 0, 1)) then padding=0")]
+
+
+def default_differences(arch: str = "mlp", steps: int = 20) -> list[Difference]:
+    """Every measured default difference on digits (takes a few seconds)."""
+    ds = data.load("digits")
+    weights = models.init_weights(arch)
+    return (adam_epsilon(arch, weights, ds.x_train, ds.y_train, steps=steps) + batchnorm(ds.x_train, steps=steps)
+            + initializers() + padding() + fit_shuffle(arch, weights, ds.x_train, ds.y_train))
+
+
+def differences_table(rows: list[Difference]) -> str:
+    """The measured differences as a text table (numbers to 2 significant digits), then how to align each."""
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, Difference) for r in rows):
+        raise TypeError("rows must be a non-empty list of Difference, as default_differences returns")
+    table = text_table([{"setting": r.setting, "Keras": r.keras, "PyTorch": r.pytorch, "measured": r.measured,
+                         "defaults": f"{r.with_defaults:.2g}", "aligned": f"{r.aligned:.2g}"} for r in rows],
+                       align={"defaults": ">", "aligned": ">"})
+    return "\n".join([table, "", "how to align:"] + [f"  {r.setting}: {r.how}" for r in rows])
