@@ -1,6 +1,5 @@
 """The equivalence harness: the same weights give the same numbers in Keras, TensorFlow and PyTorch."""
 
-import math
 
 import numpy as np
 import pytest
