@@ -118,8 +118,10 @@ def test_equivalence_full_float32_turns_tensorfloat32_off():
 
 def test_equivalence_report_fails_on_nan_and_refuses_mismatched_shapes():
     good = {"loss": np.array([1.0, 2.0])}
-    nan = equivalence.Agreement("nan", {"Keras": good, "TensorFlow": good, "PyTorch": {"loss": np.array([1.0, np.nan])}})
+    bad = {"loss": np.array([1.0, np.nan])}
+    nan = equivalence.Agreement("nan", {"Keras": good, "TensorFlow": good, "PyTorch": bad})
     assert not nan.passed and nan.max_diff == np.inf
-    flipped = equivalence.Agreement("shapes", {"Keras": {"loss": np.zeros((3, 1))}, "PyTorch": {"loss": np.zeros((1, 3))}})
+    flipped = equivalence.Agreement("shapes", {"Keras": {"loss": np.zeros((3, 1))},
+                                               "PyTorch": {"loss": np.zeros((1, 3))}})
     with pytest.raises(ValueError, match=r"shapes \(3, 1\) and \(1, 3\) differ"):
         flipped.largest()
