@@ -49,11 +49,35 @@ def test_check_function_reports_the_failing_case_and_survives_exceptions(capsys)
     assert not out[3].count("not yet") > 1
 
 
-def test_checker_misuse_is_rejected():
-    with pytest.raises(ValueError, match="name must be a non-empty string"):
+def test_author_misuse_is_rejected_but_learner_input_never_raises():
+    with pytest.raises(ValueError, match="name must not be empty"):
         check("", 1, 1)
-    with pytest.raises(ValueError, match="at least one"):
-        check_function("x", abs, [])
+    with pytest.raises(TypeError, match="name must be a string"):
+        check(3, 1, 1)
+    with pytest.raises(ValueError, match="rtol == -1.0"):
+        check("x", 1, 1, rtol=-1)
+    with pytest.raises(TypeError, match="hint must be a string"):
+        check_function("x", abs, [((1,), 1)], hint=None)
+
+
+MALFORMED_ANSWERS = [..., None, "text", object(), [1, [2, 3]], {"b": 1}, np.array(["a"]), lambda: 1, float("nan"),
+                     np.zeros((3, 3)), 10**400, b"bytes", {1, 2}]
+
+
+@pytest.mark.parametrize("answer", MALFORMED_ANSWERS, ids=lambda a: type(a).__name__)
+@pytest.mark.parametrize("expected", [1.0, [1.0, 2.0], {"a": 1.0}, "yes", True])
+def test_check_never_raises_and_explains(answer, expected, capsys):
+    verdict = check("9", answer, expected)
+    assert not verdict and verdict.reason
+    assert capsys.readouterr().out.startswith("Exercise 9: not yet: ")
+
+
+@pytest.mark.parametrize("func", MALFORMED_ANSWERS)
+@pytest.mark.parametrize("cases", [[((1.0,), 1.0)], [], None, [(1.0, 1.0)], "cases", [((1.0,), 1.0, 3)]])
+def test_check_function_never_raises_and_explains(func, cases, capsys):
+    verdict = check_function("8", func, cases)
+    assert not verdict and verdict.reason
+    assert capsys.readouterr().out.startswith("Exercise 8: not yet: ")
 
 
 def test_check_function_survives_a_result_it_cannot_compare(capsys):

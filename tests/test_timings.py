@@ -6,7 +6,7 @@ from utils import timings
 
 def test_budgets_follow_the_notebook_number():
     assert timings.budget_for("00_introduction.ipynb") == 60
-    assert timings.budget_for("02_speed.ipynb") == 150
+    assert timings.budget_for("02_speed.ipynb") == 120
     assert timings.budget_for("42_future.ipynb") == timings.DEFAULT_TIME_BUDGET_S
 
 
@@ -17,6 +17,14 @@ def test_a_notebook_is_executed_and_measured(tmp_path):
     result = timings.time_notebook(path)
     assert result["error"] is None and result["seconds"] > 0
     assert 80 < result["kernel_mb"] < 1500, "the 80 MB allocation shows in the kernel's peak"
+    assert 0 < result["total_mb"] < 1500
+
+
+def test_a_timeout_is_checked_like_every_number(tmp_path):
+    with pytest.raises(ValueError, match="timeout == 0"):
+        timings.time_notebook(tmp_path / "x.ipynb", timeout=0)
+    with pytest.raises(TypeError, match="timeout must be a number"):
+        timings.time_notebook(tmp_path / "x.ipynb", timeout="60")
 
 
 def test_a_failing_notebook_is_reported_not_raised(tmp_path, capsys):
