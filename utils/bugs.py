@@ -44,7 +44,16 @@ def _digits():
     return data.load("digits")
 
 
-def _batch(dtype=np.float32):
+def batch(dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+    """The first `BATCH` training digits as (x of `dtype`, integer labels): every loud bug's batch.
+
+    Args:
+        dtype: "float32" (what every framework expects) or "float64" (NumPy's default: the dtype bug).
+
+    Raises:
+        TypeError, ValueError: for a `dtype` other than those two strings.
+    """
+    check_choice("dtype", dtype, ("float32", "float64"))
     ds = _digits()
     return ds.x_train[:BATCH].astype(dtype), ds.y_train[:BATCH]
 
@@ -97,7 +106,7 @@ def keras_shape():
     dense2 = keras.layers.Dense(10, name="dense2")
     dense2.build((None, 32))  # BUG: built for 32 inputs (Keras would infer 64 if left unbuilt)
     model = keras.Sequential([keras.Input((64,)), model.get_layer("dense1"), dense2])
-    return _keras_train_step(model, *_batch())
+    return _keras_train_step(model, *batch())
 
 
 def tf_shape():
@@ -107,7 +116,7 @@ def tf_shape():
     weights = models.init_weights("mlp")
     model = models.tf_model("mlp", weights)
     model.w["dense2/kernel"] = tf.Variable(weights["dense2/kernel"][:32])  # BUG: 32 inputs, not 64
-    return _tf_train_step(model, *_batch())
+    return _tf_train_step(model, *batch())
 
 
 def torch_shape():
@@ -116,25 +125,25 @@ def torch_shape():
 
     model = models.torch_model("mlp", models.init_weights("mlp"))
     model.dense2 = torch.nn.Linear(32, 10)  # BUG: 32 inputs, not 64
-    return _torch_train_step(model, *_batch())
+    return _torch_train_step(model, *batch())
 
 
 def keras_dtype():
     """Keras: a float64 batch."""
     model = models.keras_model("mlp", models.init_weights("mlp"))
-    return _keras_train_step(model, *_batch(np.float64))  # BUG: float64 batch
+    return _keras_train_step(model, *batch("float64"))  # BUG: float64 batch
 
 
 def tf_dtype():
     """TensorFlow: a float64 batch."""
     model = models.tf_model("mlp", models.init_weights("mlp"))
-    return _tf_train_step(model, *_batch(np.float64))  # BUG: float64 batch
+    return _tf_train_step(model, *batch("float64"))  # BUG: float64 batch
 
 
 def torch_dtype():
     """PyTorch: a float64 batch."""
     model = models.torch_model("mlp", models.init_weights("mlp"))
-    return _torch_train_step(model, *_batch(np.float64))  # BUG: float64 batch
+    return _torch_train_step(model, *batch("float64"))  # BUG: float64 batch
 
 
 FIVE = {"classes": 5}
@@ -143,19 +152,19 @@ FIVE = {"classes": 5}
 def keras_classes():
     """Keras: 5 output units, labels 0..9."""
     model = models.keras_model("mlp", models.init_weights("mlp", FIVE), FIVE)  # BUG: 5 classes, not 10
-    return _keras_train_step(model, *_batch())
+    return _keras_train_step(model, *batch())
 
 
 def tf_classes():
     """TensorFlow: 5 output units, labels 0..9."""
     model = models.tf_model("mlp", models.init_weights("mlp", FIVE), FIVE)  # BUG: 5 classes, not 10
-    return _tf_train_step(model, *_batch())
+    return _tf_train_step(model, *batch())
 
 
 def torch_classes():
     """PyTorch: 5 output units, labels 0..9."""
     model = models.torch_model("mlp", models.init_weights("mlp", FIVE), FIVE)  # BUG: 5 classes, not 10
-    return _torch_train_step(model, *_batch())
+    return _torch_train_step(model, *batch())
 
 
 def keras_compiled():
@@ -171,7 +180,7 @@ def keras_compiled():
 
     model = models.keras_model("mlp", models.init_weights("mlp"))
     for _ in range(3):
-        _keras_train_step(model, *_batch(), loss=logged_loss, jit_compile=True)
+        _keras_train_step(model, *batch(), loss=logged_loss, jit_compile=True)
     return f"history after 3 steps: {_describe(history)}"
 
 
@@ -191,7 +200,7 @@ def tf_compiled():
         return loss
 
     for _ in range(3):
-        step(*_batch())
+        step(*batch())
     return f"history after 3 steps: {_describe(history)}"
 
 
@@ -216,7 +225,7 @@ def torch_compiled():
         return loss
 
     for _ in range(3):
-        step(*(torch.as_tensor(a) for a in _batch()))
+        step(*(torch.as_tensor(a) for a in batch()))
     return f"history after 3 steps: {_describe(history)}"
 
 

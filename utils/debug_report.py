@@ -1,10 +1,11 @@
-"""Tables, summary and verdict for the bug catalogue, and the checks of notebook 04's exercises.
+"""Tables, summary, verdict and loss-curve figure for the bug catalogue, and notebook 04's exercise checks.
 
 Used by notebook 04.
 
     captures = {bug: {fw: debugging.capture(bugs.LOUD[bug][fw]) for fw in ...} for bug in bugs.LOUD_BUGS}
     print(debug_report.loud_table(captures))
     print(debug_report.verdict(debug_report.summary(captures, findings)))
+    fig, ax = debug_report.loss_figure(runs, "shuffled_labels")
 
 The verdict's rule, stated once: two frameworks' error messages differ when their mean scores differ
 by at least `MARGIN` points (of 4); closer than that, it says "cannot tell".
@@ -14,19 +15,66 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils import bugs, debugging
-from utils.checks import check_dict, check_int
-from utils.exercises import _report
-from utils.frameworks import COMPARED, framework
+from utils import bugs, data, debugging, plots
+from utils.checks import check_choice, check_dict, check_int, check_str
+from utils.exercises import report
+from utils.frameworks import COMPARED, COMPARED_IDS, framework
 from utils.tables import text_table
 
 MARGIN = 1.0
 CHECK_NAMES = ("loss curve", "gradient norm", "repeatable evaluation", "logits, not probabilities")
+SUMMARY_KEYS = ("loud_raised", "loud_absorbed", "mean_score", "silent_planted", "silent_flagged")
 
+
+# ---- argument checks (before any work) -----------------------------------------------------------
+
+def _check_catalogue(name: str, value: dict, bug_names, item_ok, item_kind: str, every_framework: bool) -> None:
+    check_dict(name, value)
+    if not value:
+        raise ValueError(f"{name} is empty: give at least one bug")
+    for bug, per in value.items():
+        check_choice(f"{name} key", bug, bug_names)
+        check_dict(f"{name}[{bug!r}]", per)
+        for fw, item in per.items():
+            check_choice(f"{name}[{bug!r}] key", fw, COMPARED_IDS)
+            if not item_ok(item):
+                raise TypeError(f"{name}[{bug!r}][{fw!r}] must be {item_kind}, got {type(item).__name__}")
+        missing = [fw for fw in COMPARED_IDS if fw not in per]
+        if every_framework and missing:
+            raise ValueError(f"{name}[{bug!r}] lacks framework(s) {missing}")
+
+
+def _check_captures(captures, every_framework: bool = False) -> None:
+    _check_catalogue("captures", captures, bugs.LOUD_BUGS, lambda c: isinstance(c, debugging.Capture),
+                     "a debugging.Capture", every_framework)
+
+
+def _check_findings(findings) -> None:
+    def pair(item):
+        return isinstance(item, tuple) and len(item) == 2 and all(isinstance(f, debugging.Finding) for f in item)
+
+    _check_catalogue("findings", findings, bugs.SILENT_BUGS, pair, "a (buggy, fixed) pair of debugging.Finding",
+                     False)
+
+
+def _check_result(result) -> None:
+    check_dict("result", result)
+    names = [f.name for f in COMPARED]
+    for name, r in result.items():
+        check_choice("result key", name, names)
+        check_dict(f"result[{name!r}]", r)
+        missing = [k for k in SUMMARY_KEYS if k not in r]
+        if missing:
+            raise ValueError(f"result[{name!r}] lacks {missing}: pass what debug_report.summary returns")
+    if not any(r["mean_score"] is not None for r in result.values()):
+        raise ValueError("result has no framework with a mean score: no loud bug raised anywhere")
+
+
+# ---- tables, summary, verdict --------------------------------------------------------------------
 
 def loud_table(captures: dict) -> str:
     """One row per loud bug and framework: what the learner sees and its score on the four rules."""
-    check_dict("captures", captures)
+    _check_captures(captures)
     rows = []
     for bug, per_framework in captures.items():
         for fw, seen in per_framework.items():
@@ -40,11 +88,11 @@ def loud_table(captures: dict) -> str:
 
 def silent_table(findings: dict) -> str:
     """One row per silent bug and framework: the check's verdict on the buggy and on the fixed run."""
-    check_dict("findings", findings)
+    _check_findings(findings)
     rows = []
+    mark = {True: "flagged", False: "passed", None: "-"}
     for bug, per_framework in findings.items():
         for fw, (buggy, fixed) in per_framework.items():
-            mark = {True: "flagged", False: "passed", None: "-"}
             rows.append({"bug": bug, "framework": framework(fw).name, "check": buggy.check,
                          "buggy": mark[buggy.flagged], "fixed": mark[fixed.flagged],
                          "why (buggy run)": bugs.NOT_PLANTABLE.get((bug, fw), buggy.reason)[:58]})
@@ -52,9 +100,18 @@ def silent_table(findings: dict) -> str:
 
 
 def summary(captures: dict, findings: dict) -> dict:
-    """Per framework: loud bugs raised, their mean score, bugs absorbed, silent bugs planted and flagged."""
-    check_dict("captures", captures)
-    check_dict("findings", findings)
+    """Per framework: loud bugs raised, their mean score, bugs absorbed, silent bugs planted and flagged.
+
+    Args:
+        captures: {loud bug: {framework id: debugging.Capture}}, every framework for each bug.
+        findings: {silent bug: {framework id: (finding on the buggy run, finding on the fixed run)}}.
+
+    Returns:
+        {framework name: {"loud_raised", "loud_absorbed", "mean_score" (None when nothing raised),
+        "silent_planted", "silent_flagged" (bugs flagged while the fixed run passed)}}.
+    """
+    _check_captures(captures, every_framework=True)
+    _check_findings(findings)
     out = {}
     for f in COMPARED:
         scores = [debugging.score(per[f.id], *bugs.SCORING[bug]) for bug, per in captures.items()]
@@ -71,7 +128,7 @@ def summary(captures: dict, findings: dict) -> dict:
 
 def summary_table(result: dict) -> str:
     """The summary as a table, one row per framework."""
-    check_dict("result", result)
+    _check_result(result)
     return text_table([{"framework": name, "loud bugs that raised": r["loud_raised"],
                         "absorbed": r["loud_absorbed"], "mean message score (of 4)": r["mean_score"],
                         "silent bugs flagged / planted": f"{len(r['silent_flagged'])}/{r['silent_planted']}"}
@@ -80,56 +137,157 @@ def summary_table(result: dict) -> str:
 
 def verdict(result: dict) -> str:
     """The verdict on the 2019 claim from the summary, with the MARGIN rule."""
-    check_dict("result", result)
+    _check_result(result)
     means = {name: r["mean_score"] for name, r in result.items() if r["mean_score"] is not None}
     best = max(means, key=means.get)
     worst = min(means, key=means.get)
-    if means[best] - means[worst] < MARGIN:
+    apart = means[best] - means[worst] >= MARGIN
+    if not apart:
         messages = (f"cannot tell which framework's error messages are better: mean scores "
-                    f"{', '.join(f'{n} {m:.2f}' for n, m in means.items())} lie within {MARGIN} point")
+                    f"{', '.join(f'{n} {m:.2f}' for n, m in means.items())} lie within {MARGIN:g} point")
     else:
         messages = (f"{best}'s messages scored best ({means[best]:.2f} of 4) and {worst}'s worst "
-                    f"({means[worst]:.2f}); the gap is at least {MARGIN} point")
+                    f"({means[worst]:.2f}); the gap is at least {MARGIN:g} point")
     found = "; ".join(f"{n} {len(r['silent_flagged'])} of {r['silent_planted']}" for n, r in result.items())
     absorbed = {n: r["loud_absorbed"] for n, r in result.items()}
     most = max(absorbed.values())
     leaders = [n for n, a in absorbed.items() if a == most]
     parts = [f"every framework absorbed {most} loud bug(s) without an exception" if len(leaders) == len(absorbed)
              else f"{' and '.join(leaders)} absorbed the most loud bugs ({most})"]
-    for name, claim in (("TensorFlow", "the worst"), ("PyTorch", "the best")):
-        ranked = worst if claim == "the worst" else best
-        clear = means[best] - means[worst] >= MARGIN and ranked == name
-        parts.append(f"{name}'s messages {'are' if clear else 'are not measurably'} {claim}")
+    for name, claim, ranked in (("TensorFlow", "the worst", worst), ("PyTorch", "the best", best)):
+        if name in means:
+            parts.append(f"{name}'s messages {'are' if apart and ranked == name else 'are not measurably'} {claim}")
     return (f"Loud bugs: {messages}.\nSilent bugs flagged by the checks: {found}.\n"
             f"Against the 2019 claim: {'; '.join(parts)}.")
 
 
-# ---- exercise checks ------------------------------------------------------------------------------
+def loss_figure(runs: dict, bug: str = "shuffled_labels", classes: int = 10):
+    """Loss per step of the fixed run (solid) and of `bug`'s run (dashed) in each framework, with chance level.
+
+    Args:
+        runs: {framework id: {None: fixed run, bug: buggy run}}; a run is a bugs.Run or the
+            debugging.Capture of `bugs.train` holding one.
+        bug: the silent bug to draw (one of bugs.SILENT_BUGS).
+        classes: number of classes; chance level is ln(classes), the loss of a uniform guess.
+
+    Returns:
+        (figure, axes) from utils.plots.figure.
+    """
+    check_dict("runs", runs)
+    check_choice("bug", bug, bugs.SILENT_BUGS)
+    check_int("classes", classes, minimum=2)
+    if not runs:
+        raise ValueError("runs is empty: give at least one framework")
+    curves = {}
+    for fw, per in runs.items():
+        check_choice("runs key", fw, COMPARED_IDS)
+        check_dict(f"runs[{fw!r}]", per)
+        for key in (None, bug):
+            if key not in per:
+                raise ValueError(f"runs[{fw!r}] lacks the {'fixed (None)' if key is None else repr(key)} run")
+            run = getattr(per[key], "value", per[key])
+            if not isinstance(run, bugs.Run):
+                raise TypeError(f"runs[{fw!r}][{key!r}] must be a bugs.Run (or its Capture), got "
+                                f"{type(per[key]).__name__}")
+            curves[fw, key] = run.losses
+    fig, ax = plots.figure(f"Loss per step: the fixed code against the {bug.replace('_', ' ')} bug",
+                           xlabel="training step (one batch of 32 digits)", ylabel="cross-entropy loss (nats)")
+    for fw in runs:
+        name = framework(fw).name
+        for key, style, label in ((None, "-", "fixed"), (bug, "--", bug.replace("_", " "))):
+            losses = curves[fw, key]
+            ax.plot(range(1, len(losses) + 1), losses, style, color=plots.color(name), label=f"{name}, {label}")
+    chance = np.log(classes)
+    ax.axhline(chance, color="black", linestyle=":", label=f"chance level ln({classes}) = {chance:.2f}")
+    ax.set_ylim(bottom=0)
+    ax.legend(ncol=2, fontsize=8, loc="lower left")
+    return fig, ax
+
+
+# ---- exercise checks: one line "Exercise N: ...", never an exception whatever the learner passes ---
 
 def check_keras_evaluate(name: str, func):
-    """Exercise: a Keras `evaluate(model, x)` that must give the same outputs on every call."""
+    """Exercise: a Keras `evaluate(model, x)` that must give the same outputs on every call.
+
+    The check builds a model with dropout, calls `func(model, x)` twice on one test batch and compares
+    both results with the model's inference outputs. Prints one line; returns an exercises.Verdict.
+    """
+    check_str("name", name)
+    return _guarded(name, lambda: _why_keras_evaluate(func))
+
+
+def check_tf_loss(name: str, func):
+    """Exercise: a TensorFlow `loss_fn(logits, labels)` that must be the mean cross-entropy of logits.
+
+    Prints one line; returns an exercises.Verdict.
+    """
+    check_str("name", name)
+    return _guarded(name, lambda: _why_tf_loss(func))
+
+
+def check_torch_step(name: str, answer):
+    """Exercise: {"check": which check flags the planted bug, "step": a fixed train_step(model, opt, x, y)}.
+
+    The check plants the bug itself (bugs.train("torch", "accumulate")), runs every check on it, then
+    compares the weights after 5 steps of the learner's step with a correct SGD step's. Prints one
+    line; returns an exercises.Verdict.
+    """
+    check_str("name", name)
+    return _guarded(name, lambda: _why_torch_step(answer))
+
+
+def _guarded(name, why):
+    try:
+        reason, hint = why()
+    except Exception as err:  # the learner's answer may be anything: explain, never crash
+        reason, hint = f"could not check the answer ({_error_line(err)})", ""
+    return report(name, reason, hint if reason else "")
+
+
+def _error_line(err) -> str:
+    return f"{type(err).__name__}: {debugging.headline(debugging.clean(str(err)))[:120]}"
+
+
+def _not_a_function(func, where: str = "") -> str | None:
+    if func is Ellipsis or func is None:
+        return f"define the function (replace the `...`{where}) and run the cell again"
+    if not callable(func):
+        return f"expected a function{where}, got {type(func).__name__}"
+    if getattr(func, "__module__", None) in (__name__, bugs.__name__, debugging.__name__):
+        return (f"{getattr(func, '__name__', 'that')} is one of the series' own helpers (it computes the "
+                f"answer or checks it): write your own function")
+    return None
+
+
+def _why_keras_evaluate(func):
+    reason = _not_a_function(func)
+    if reason:
+        return reason, ""
     import keras
 
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, activation="relu"),
                               keras.layers.Dropout(bugs.DROPOUT), keras.layers.Dense(10)])
-    x = bugs._digits().x_test[:64]
+    x = data.load("digits").x_test[:64]
     try:
-        first, second = (np.asarray(keras.ops.convert_to_numpy(func(model, x))) for _ in range(2))
-    except Exception as err:  # the learner's code: explain, never crash
-        return _report(name, _failed(func, err), "")
-    found = debugging.repeatability_check(first, second) if first.shape == second.shape else None
+        first, second = (np.asarray(keras.ops.convert_to_numpy(func(model, x)), dtype=np.float32)
+                         for _ in range(2))
+    except Exception as err:
+        return f"calling it raised {_error_line(err)}", ""
     reference = keras.ops.convert_to_numpy(model(x, training=False))
-    if found is None or found.flagged:
-        reason = "the outputs change from call to call: dropout is still in training mode"
-    elif first.shape != reference.shape or not np.allclose(first, reference, atol=1e-5):
-        reason = "the outputs are repeatable but not the model's inference outputs"
-    else:
-        reason = None
-    return _report(name, reason, "call the model with training=False (or use model.predict)")
+    if first.shape != reference.shape or second.shape != reference.shape:
+        return f"it returned shape {first.shape}, the model's outputs have shape {reference.shape}", ""
+    if debugging.repeatability_check(first, second).flagged:
+        return ("the outputs change from call to call: dropout is still in training mode",
+                "call the model with training=False (or use model.predict)")
+    if not np.allclose(first, reference, atol=1e-5):
+        return "the outputs are repeatable but are not the model's inference outputs", "return the model's outputs"
+    return None, ""
 
 
-def check_tf_loss(name: str, func):
-    """Exercise: a TensorFlow `loss_fn(logits, labels)` that must be the mean cross-entropy of logits."""
+def _why_tf_loss(func):
+    reason = _not_a_function(func)
+    if reason:
+        return reason, ""
     import tensorflow as tf
 
     rng = np.random.default_rng(4)
@@ -138,30 +296,39 @@ def check_tf_loss(name: str, func):
     want = float(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)))
     twice = float(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, tf.nn.softmax(logits))))
     try:
-        got = float(func(logits, labels))
+        got = float(np.asarray(func(logits, labels)))
     except Exception as err:
-        return _report(name, _failed(func, err), "")
+        return f"calling it raised {_error_line(err)} (it must return one number, the mean loss)", ""
+    hint = "sparse_softmax_cross_entropy_with_logits takes the raw logits"
     if np.isclose(got, twice, rtol=1e-5):
-        reason = "the loss still applies a softmax before a loss that expects logits (a double softmax)"
-    elif not np.isclose(got, want, rtol=1e-5):
-        reason = f"the loss is {got:.4f} on a test batch, not the mean cross-entropy of the logits"
-    else:
-        reason = None
-    return _report(name, reason, "sparse_softmax_cross_entropy_with_logits takes the raw logits")
+        return "the loss still applies a softmax before a loss that expects logits (a double softmax)", hint
+    if not np.isclose(got, want, rtol=1e-5):
+        return f"the loss is {got:.4f} on a test batch, not the mean cross-entropy of the logits", hint
+    return None, ""
 
 
-def check_torch_step(name: str, answer):
-    """Exercise: {"check": which check flags the planted bug, "step": a fixed train_step(model, opt, x, y)}."""
+def _why_torch_step(answer):
+    if not isinstance(answer, dict) or set(answer) != {"check", "step"}:
+        return 'answer with a dict {"check": ..., "step": ...}', ""
+    chosen = answer["check"]
+    if chosen is Ellipsis or chosen is None:
+        return 'replace the `...` after "check" with the name of a check', f"one of {list(CHECK_NAMES)}"
+    if isinstance(chosen, debugging.Finding):
+        return ("that is a Finding computed by the series' checks: decide without running them, and answer "
+                "with the check's name"), f"one of {list(CHECK_NAMES)}"
+    if not isinstance(chosen, str) or chosen not in CHECK_NAMES:
+        return f"choose the check from {list(CHECK_NAMES)}, got {chosen!r}"[:200], ""
+    run = bugs.train("torch", "accumulate")
+    flagged = {f.check for f in (bugs.detect(b, run) for b in bugs.SILENT_BUGS) if f.flagged}
+    if chosen not in flagged:
+        return (f"the {chosen!r} check does not flag this bug",
+                "what happens to each parameter's .grad when nothing clears it between steps?")
+    reason = _not_a_function(answer["step"], ' after "step"')
+    if reason:
+        return reason, ""
     import torch
 
-    if not isinstance(answer, dict) or set(answer) != {"check", "step"}:
-        return _report(name, 'answer with a dict {"check": ..., "step": ...}', "")
-    flagged = [c for c in (bugs.detect(b, bugs.train("torch", "accumulate")) for b in bugs.SILENT_BUGS) if c.flagged]
-    if answer["check"] not in CHECK_NAMES:
-        return _report(name, f"choose the check from {list(CHECK_NAMES)}", "")
-    if answer["check"] not in {c.check for c in flagged}:
-        return _report(name, f"the {answer['check']!r} check does not flag this bug", "look at the gradient norms")
-    ds = bugs._digits()
+    ds = data.load("digits")
     params = []
     for step in (answer["step"], _reference_step):
         torch.manual_seed(0)
@@ -172,12 +339,11 @@ def check_torch_step(name: str, answer):
                 step(model, optimizer, torch.from_numpy(ds.x_train[i * 32:(i + 1) * 32]),
                      torch.from_numpy(ds.y_train[i * 32:(i + 1) * 32]))
         except Exception as err:
-            return _report(name, _failed(step, err), "")
+            return f"calling your step raised {_error_line(err)}", ""
         params.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
     if not torch.allclose(params[0], params[1], atol=1e-6):
-        return _report(name, "after 5 steps the weights differ from a correct SGD step's",
-                       "clear the old gradients before loss.backward()")
-    return _report(name, None, "")
+        return "after 5 steps the weights differ from a correct SGD step's", "clear the old gradients before backward()"
+    return None, ""
 
 
 def _reference_step(model, optimizer, x, y):
@@ -188,21 +354,17 @@ def _reference_step(model, optimizer, x, y):
     optimizer.step()
 
 
-def _failed(func, err) -> str:
-    if func is Ellipsis or func is None or not callable(func):
-        return "define the function (replace the `...`) and run the cell again"
-    return f"calling it raised {type(err).__name__}: {debugging.headline(debugging.clean(str(err)))[:120]}"
-
+# ---- the cost of the eager switch -----------------------------------------------------------------
 
 def eager_cost(steps: int = 30) -> dict:
     """Milliseconds per training step (median of `steps`) of the MLP, compiled and eager, Keras and TF."""
+    check_int("steps", steps, minimum=3)
     import keras
     import tensorflow as tf
 
     from utils import models
 
-    check_int("steps", steps, minimum=3)
-    x, y = bugs._batch()
+    x, y = bugs.batch()
     out = {}
     for label, eager in (("compiled", False), ("eager", True)):
         model = models.keras_model("mlp", models.init_weights("mlp"))
