@@ -79,3 +79,13 @@ def test_train_rejects_bad_arguments():
         bugs.train("torch", steps=1)
     with pytest.raises(TypeError, match="run"):
         bugs.detect("eval_mode", "a run")
+
+
+def test_batch_is_the_first_digits_in_the_dtype_asked_for():
+    x, y = bugs.batch()
+    assert x.shape == (bugs.BATCH, 64) and x.dtype == "float32" and y.shape == (bugs.BATCH,)
+    assert bugs.batch("float64")[0].dtype == "float64"
+    with pytest.raises(TypeError, match="dtype"):
+        bugs.batch(64)
+    with pytest.raises(ValueError, match="dtype"):
+        bugs.batch("int8")
