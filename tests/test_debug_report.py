@@ -188,3 +188,9 @@ def test_malformed_answers_never_raise(answer, capsys):
                         (debug_report.check_torch_step, "3")):
         ok, text = _line(capsys, check(name, answer))
         assert not ok and text.startswith(f"Exercise {name}: not yet: ")
+
+
+def test_verdict_says_when_the_ranking_is_the_reverse_of_the_claim():
+    text = debug_report.verdict(_result((2.67, 3.0, 2.0)))
+    assert "TensorFlow's messages are the best, the reverse of the claim" in text
+    assert "PyTorch's messages are the worst, the reverse of the claim" in text

@@ -154,9 +154,17 @@ def verdict(result: dict) -> str:
     leaders = [n for n, a in absorbed.items() if a == most]
     parts = [f"every framework absorbed {most} loud bug(s) without an exception" if len(leaders) == len(absorbed)
              else f"{' and '.join(leaders)} absorbed the most loud bugs ({most})"]
-    for name, claim, ranked in (("TensorFlow", "the worst", worst), ("PyTorch", "the best", best)):
-        if name in means:
-            parts.append(f"{name}'s messages {'are' if apart and ranked == name else 'are not measurably'} {claim}")
+    for name, claim, ranked, reverse, other in (("TensorFlow", "the worst", worst, "the best", best),
+                                                ("PyTorch", "the best", best, "the worst", worst)):
+        if name not in means:
+            continue
+        if not apart:
+            parts.append(f"{name}'s messages are not measurably {claim}")
+        elif ranked == name:
+            parts.append(f"{name}'s messages are {claim}, as claimed")
+        else:
+            parts.append(f"{name}'s messages are {reverse if other == name else 'not ' + claim}"
+                         + (", the reverse of the claim" if other == name else ""))
     return (f"Loud bugs: {messages}.\nSilent bugs flagged by the checks: {found}.\n"
             f"Against the 2019 claim: {'; '.join(parts)}.")
 
