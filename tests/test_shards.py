@@ -65,6 +65,8 @@ def test_torch_loader_reads_every_example_once_in_order(folder, reference, worke
     loader = shards.torch_loader(folder, BATCH, num_workers=workers)
     for _ in range(2):  # two epochs
         assert collect(loader) == rows(*reference)
+    if workers:  # workers start from a clean fork server, never by forking this (threaded) process
+        assert loader.multiprocessing_context.get_start_method() == "forkserver"
 
 
 @pytest.mark.parametrize("workers, processes", [(1, False), (2, False), (2, True)])

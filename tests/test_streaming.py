@@ -19,6 +19,28 @@ def test_measure_counts_examples_and_memory():
     assert big["peak_mb"] >= 0
 
 
+def test_peak_memory_counts_new_children_only():
+    import subprocess
+    import sys
+    import time
+
+    hold = "import time; b = bytearray(60_000_000); b[::4096] = b'x' * len(b[::4096]); time.sleep(30)"
+    old = subprocess.Popen([sys.executable, "-c", hold])  # running before: not the pipeline's
+    try:
+        time.sleep(1.0)
+        with streaming.PeakMemory() as quiet:
+            time.sleep(0.1)
+        with streaming.PeakMemory() as busy:
+            new = subprocess.Popen([sys.executable, "-c", hold])
+            time.sleep(1.0)
+            new.kill()
+            new.wait()
+    finally:
+        old.kill()
+        old.wait()
+    assert quiet.peak < 30e6 < 55e6 < busy.peak  # the new child's own 60 MB (USS) counts, the old one's does not
+
+
 @pytest.mark.parametrize("kwargs, error, name", [
     ({"name": ""}, ValueError, "name"), ({"data_mb": 0}, ValueError, "data_mb"),
     ({"repeats": 0}, ValueError, "repeats"), ({"make_batches": [1]}, TypeError, "make_batches")])

@@ -157,11 +157,18 @@ def validate(folder, checksums: bool = True) -> dict:
 
 
 def load_in_memory(folder) -> tuple[np.ndarray, np.ndarray]:
-    """Every example of the dataset as two arrays (features, labels): memory grows with the data."""
+    """Every example of the dataset as two arrays (features, labels): memory grows with the data.
+
+    The records are read straight into one array the size of the dataset (no second copy while loading).
+    """
     manifest = validate(folder, checksums=False)
-    reader = ShardBatches(folder, manifest["examples_per_shard"], manifest=manifest)
-    parts = [reader[i] for i in range(len(reader))]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    width, per_shard = manifest["n_features"] + 1, manifest["examples_per_shard"]
+    values = np.empty((manifest["examples"], width), dtype="<f4")
+    for i, entry in enumerate(manifest["shards"]):
+        with open(Path(folder) / entry["file"], "rb") as f:
+            f.seek(HEADER.size)
+            f.readinto(memoryview(values[i * per_shard:(i + 1) * per_shard]).cast("B"))
+    return values[:, :-1], values[:, -1].astype(np.int64)
 
 
 class ShardBatches:
@@ -240,15 +247,31 @@ def torch_loader(folder, batch_size: int, num_workers: int = 0, prefetch_factor:
     """A PyTorch DataLoader streaming the shards in order, with `num_workers` worker processes (0: none).
 
     Each batch comes whole from `ShardBatches` (so `batch_size=None` tells the DataLoader not to
-    batch again); with workers, each holds up to `prefetch_factor` batches ready.
+    batch again); with workers, each holds up to `prefetch_factor` batches ready. Workers start from a
+    "forkserver" (see `worker_context`), never by forking the calling process: forking a process that
+    already runs TensorFlow's or JAX's threads can copy a lock held by one of them and kill the worker.
     """
     check_int("num_workers", num_workers, minimum=0)
     check_int("prefetch_factor", prefetch_factor, minimum=1)
     batches = ShardBatches(folder, batch_size)
     from torch.utils.data import DataLoader
 
-    extra = {"prefetch_factor": prefetch_factor} if num_workers else {}
+    extra = {"prefetch_factor": prefetch_factor, "multiprocessing_context": worker_context()} if num_workers else {}
     return DataLoader(batches, batch_size=None, shuffle=False, num_workers=num_workers, **extra)
+
+
+def worker_context():
+    """The "forkserver" multiprocessing context that `torch_loader`'s workers start from.
+
+    The fork server is a fresh, single-threaded Python process started once (its first use costs an
+    import of torch, about a second); it imports torch and this module, then forks one cheap, clean
+    worker per request. Nothing from the caller's memory is copied: a worker gets the dataset pickled.
+    """
+    import torch.multiprocessing as mp
+
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload(["torch", "utils.shards"])
+    return context
 
 
 def keras_dataset(folder, batch_size: int, workers: int = 1, use_multiprocessing: bool = False,

@@ -5,14 +5,17 @@ Used by notebook 05, with `utils.shards` (the data on disk) and `utils.distribut
     row = measure("tf.data", lambda: shards.tf_dataset(folder, 1024), data_mb=34.1)
     print(table(rows)); fig = plot(rows); print(verdict(rows, speeds, dp_results)[0])
 
-Peak memory is what the pipeline adds while it runs: the growth of this process's resident memory over
-its level just before, plus the memory unique to each worker process (USS: pages a forked worker shares
-with its parent are not counted twice). It is sampled every 10 ms, so a spike shorter than that can be
-missed; the margin of `MARGIN_MB` covers that and the allocator's noise.
+Peak memory is what the pipeline adds while it runs: the growth of this process's resident memory (RSS)
+over its level just before, plus the memory unique to each worker process that the pipeline starts
+(USS, unique set size: pages a worker shares with another process, such as the libraries, are not
+counted again). Child processes that were already running before (a fork server) are not the
+pipeline's and are left out. It is sampled every 10 ms, so a spike shorter than that can be missed; the
+margin of `MARGIN_MB` covers that and the allocator's noise.
 """
 
 from __future__ import annotations
 
+import gc
 import statistics
 import threading
 import time
@@ -29,12 +32,13 @@ SPEEDUP = 1.25  # "faster": a median at least this many times higher, with no ov
 
 
 class PeakMemory(threading.Thread):
-    """Samples this process (growth over its starting level) and its children (USS) until stopped."""
+    """Samples this process (RSS growth over its starting level) and its new children (USS) until stopped."""
 
     def __init__(self, interval: float = 0.01):
         super().__init__(daemon=True)
         self.process, self.interval, self.peak = psutil.Process(), interval, 0
         self.base, self.done = self.process.memory_info().rss, threading.Event()
+        self.before = {c.pid for c in self.process.children(recursive=True)}
 
     def run(self):
         while not self.done.wait(self.interval):
@@ -42,7 +46,8 @@ class PeakMemory(threading.Thread):
 
     def sample(self):
         try:
-            children = sum(c.memory_full_info().uss for c in self.process.children(recursive=True))
+            children = sum(c.memory_full_info().uss for c in self.process.children(recursive=True)
+                           if c.pid not in self.before)
             own = self.process.memory_info().rss - self.base
         except psutil.Error:  # a worker ended between listing and reading it
             return
@@ -83,6 +88,7 @@ def measure(name: str, make_batches, data_mb: float, repeats: int = 1) -> dict:
         raise TypeError(f"make_batches must be a function returning an iterable of batches, got {make_batches!r}")
     runs = []
     for _ in range(repeats):
+        gc.collect()  # what an earlier measurement left behind is freed before this one's baseline
         with PeakMemory() as memory, warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="os.fork")  # JAX's note when a DataLoader forks workers
             start = time.perf_counter()
@@ -109,6 +115,7 @@ def measure_fit(name: str, model, make_data, data_mb: float, batch_size: int, re
     runs = []
     for _ in range(repeats):
         clock = Clock()
+        gc.collect()
         data = make_data()
         with PeakMemory() as memory, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Keras's notes on shuffle and workers, printed on stderr
@@ -239,9 +246,9 @@ def check_fast_pipeline(name: str, make_pipeline, speedup: float = 2.0):
     from utils import exercises, shards
 
     if make_pipeline is Ellipsis or not callable(make_pipeline):
-        return exercises._report(name, "define make_pipeline (replace the `...`) and run the cell again", "")
+        return exercises.report(name, "define make_pipeline (replace the `...`) and run the cell again", "")
     if make_pipeline is slow_pipeline or "tf_dataset" in make_pipeline.__code__.co_names:
-        return exercises._report(name, "you reused the slow pipeline or called shards.tf_dataset: write your own "
+        return exercises.report(name, "you reused the slow pipeline or called shards.tf_dataset: write your own "
                                  "tf.data pipeline", "")
     with shards.temporary_dataset(8, 4096, seed=5) as folder:
         manifest = shards.validate(folder)
@@ -252,7 +259,7 @@ def check_fast_pipeline(name: str, make_pipeline, speedup: float = 2.0):
             got = np.concatenate([np.asarray(b[0]) for b in make_pipeline(*args)])
             mine = max(measure("yours", lambda: make_pipeline(*args), 1.0)["examples_per_s"] for _ in range(3))
         except Exception as err:  # the learner's code: explain, never crash
-            return exercises._report(name, f"your pipeline raised {type(err).__name__}: {err}", "")
+            return exercises.report(name, f"your pipeline raised {type(err).__name__}: {err}", "")
         slow = max(measure("slow", lambda: slow_pipeline(*args), 1.0)["examples_per_s"] for _ in range(3))
     if got.shape != x.shape or sorted(map(bytes, got)) != sorted(map(bytes, x)):
         reason = f"it must give every example exactly once: got {len(got)} rows for {len(x)} examples"
@@ -260,7 +267,7 @@ def check_fast_pipeline(name: str, make_pipeline, speedup: float = 2.0):
         reason = f"it reads {mine / slow:.1f}x as fast as the slow one; make it at least {speedup:.0f}x"
     else:
         reason = None
-    return exercises._report(name, reason, "read many examples per record, then decode the whole batch at once")
+    return exercises.report(name, reason, "read many examples per record, then decode the whole batch at once")
 
 
 EXERCISE_2 = {"batch_size": 4096, "num_workers": 2, "prefetch_factor": 4, "n_features": 64}
