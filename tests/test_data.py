@@ -28,10 +28,10 @@ def test_other_seed_gives_another_split():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"name": "mnist"}, "unknown dataset 'mnist'"),
-    ({"name": "iris", "test_fraction": 1.5}, "test_fraction must be a float"),
-    ({"name": "iris", "test_fraction": 0}, "test_fraction must be a float"),
-    ({"name": "iris", "seed": -1}, "seed must be a non-negative int"),
+    ({"name": "mnist"}, "name == 'mnist', must be one of"),
+    ({"name": "iris", "test_fraction": 1.5}, "test_fraction == 1.5, must be < 1"),
+    ({"name": "iris", "test_fraction": 0}, "test_fraction == 0.0, must be > 0"),
+    ({"name": "iris", "seed": -1}, "seed == -1, must be >= 0"),
 ])
 def test_load_rejects_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -45,7 +45,7 @@ def test_as_images_layouts():
     assert np.array_equal(last[..., 0], first[:, 0])
     with pytest.raises(ValueError, match="shape \\(n, 64\\)"):
         data.as_images(np.zeros((5, 10)))
-    with pytest.raises(ValueError, match="layout must be"):
+    with pytest.raises(ValueError, match="layout == "):
         data.as_images(x, "NHWC")
 
 
@@ -57,14 +57,24 @@ def test_batch_order_covers_every_example_once_and_changes_each_epoch():
     assert np.array_equal(np.concatenate(data.batch_order(10, 4, shuffle=False)), np.arange(10))
 
 
-@pytest.mark.parametrize("batch_size", [0, -1, 2.0, None])
-def test_bad_batch_sizes_are_rejected(batch_size):
+@pytest.mark.parametrize(("batch_size", "error"), [(0, ValueError), (-1, ValueError), (2.0, TypeError),
+                                                   (None, TypeError)])
+def test_bad_batch_sizes_are_rejected(batch_size, error):
     x, y = np.zeros((6, 2), np.float32), np.zeros(6, np.int64)
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(error, match="batch_size"):
         data.batch_order(6, batch_size)
     for adapter in (data.keras_batches, data.tf_batches, data.torch_batches):
-        with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        with pytest.raises(error, match="batch_size"):
             adapter(x, y, batch_size)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), [({"seed": -1}, ValueError, "seed == -1"),
+                                                        ({"shuffle": "yes"}, TypeError, "shuffle must be True")])
+def test_adapters_check_seed_and_shuffle_before_the_first_batch(kwargs, error, words):
+    x, y = np.zeros((6, 2), np.float32), np.zeros(6, np.int64)
+    for adapter in (data.keras_batches, data.tf_batches, data.torch_batches):
+        with pytest.raises(error, match=words):
+            adapter(x, y, 2, **kwargs)
 
 
 def test_adapters_reject_mismatched_or_non_array_input():

@@ -70,9 +70,10 @@ def test_weights_are_seeded_glorot_uniform():
 @pytest.mark.parametrize("call, error, message", [
     (lambda: models.init_weights("rnn"), ValueError, "unknown architecture 'rnn'"),
     (lambda: models.init_weights("mlp", {"width": 3}), ValueError, "unknown sizes"),
-    (lambda: models.init_weights("mlp", {"hidden": 0}), ValueError, "positive ints"),
+    (lambda: models.init_weights("mlp", {"hidden": 0}), ValueError, r"sizes\['hidden'\] == 0"),
     (lambda: models.init_weights("mlp", [64]), TypeError, "sizes must be a dict"),
-    (lambda: models.init_weights("mlp", seed=-1), ValueError, "seed must be"),
+    (lambda: models.init_weights("mlp", seed=-1), ValueError, "seed == -1"),
+    (lambda: models.init_weights("mlp", {"hidden": 2.5}), TypeError, r"sizes\['hidden'\] must be an int"),
     (lambda: models.input_shape("cnn", layout="NCHW"), ValueError, "layout must be"),
     (lambda: models.build_model("caffe", "mlp", models.init_weights("mlp")), ValueError, "unknown framework"),
     (lambda: models.tf_model("mlp", models.init_weights("cnn")), ValueError, "must be exactly"),

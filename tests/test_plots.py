@@ -36,5 +36,5 @@ def test_unlabelled_figures_are_refused(kwargs):
 
 
 def test_bad_column_count_is_refused():
-    with pytest.raises(ValueError, match="ncols must be a positive int"):
+    with pytest.raises(ValueError, match="ncols == 0, must be >= 1"):
         plots.figure("t", "x", "y", ncols=0)

@@ -1,5 +1,7 @@
 """Run a function under a chosen Keras back end, in a child process, and get its JSON result back.
 
+Used by notebooks 00 (one model on each back end) and 03 (the graph each back end builds).
+
 Keras picks its back end once, when it is imported, and objects made under one back end stay bound
 to it; so the safe rule is one back end per process. The function must be self-contained (its own
 imports inside, arguments and result JSON-able), because only its source travels to the child:
@@ -22,10 +24,10 @@ import sys
 import textwrap
 import traceback
 
-from utils.checks import check_int
-from utils.setup import child_environment, thread_environment
+from utils.checks import check_choice, check_int, check_names, check_seconds
+from utils.frameworks import KERAS_BACKENDS
+from utils.processes import check_threads, child_environment, clean_stderr
 
-BACKENDS = ("tensorflow", "jax", "torch")
 _MARK = "@@utils.backends result@@"
 
 
@@ -40,8 +42,8 @@ def run_in_backend(backend: str, func, *args, seed: int = 0, threads: int | None
     The child seeds Python, NumPy and Keras with `seed` and caps math threads at `threads` before
     the call. Raises BackendError (with the child's traceback) when the call fails or times out.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown Keras back end {backend!r}: choose one of {BACKENDS}")
+    check_choice("backend", backend, KERAS_BACKENDS)
+    check_seconds("timeout", timeout)
     payload = _payload(func, args, kwargs, seed, threads)
     env = {**child_environment(threads), "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     try:
@@ -55,10 +57,9 @@ def run_in_backend(backend: str, func, *args, seed: int = 0, threads: int | None
     return json.loads(done.stdout.split(_MARK, 1)[1])
 
 
-def run_on_each_backend(func, *args, backends=BACKENDS, **kwargs) -> dict:
+def run_on_each_backend(func, *args, backends=KERAS_BACKENDS, **kwargs) -> dict:
     """`run_in_backend` for each back end in turn (one child at a time, to keep memory low)."""
-    if isinstance(backends, str) or not backends:
-        raise ValueError(f"backends must be a non-empty tuple drawn from {BACKENDS}, got {backends!r}")
+    backends = check_names("backends", backends, KERAS_BACKENDS)
     return {backend: run_in_backend(backend, func, *args, **kwargs) for backend in backends}
 
 
@@ -69,7 +70,7 @@ def _payload(func, args, kwargs, seed, threads) -> str:
         raise TypeError(f"{func.__name__} uses variables of an enclosing function "
                         f"({', '.join(func.__code__.co_freevars)}): pass them as arguments instead")
     check_int("seed", seed, minimum=0)
-    thread_environment(threads)  # validates threads
+    check_threads(threads)
     try:
         source = textwrap.dedent(inspect.getsource(func))
     except (OSError, TypeError) as err:
@@ -80,12 +81,6 @@ def _payload(func, args, kwargs, seed, threads) -> str:
     except TypeError as err:
         raise TypeError(f"arguments must be JSON-able (numbers, strings, lists, dicts): {err}. "
                         "Convert arrays with .tolist()") from err
-
-
-def clean_stderr(stderr: str) -> str:
-    """The child's stderr without TensorFlow's start-up log lines."""
-    noise = ("I0000 ", "W0000 ", "E0000 ", "WARNING: All log messages before absl", "To enable the following")
-    return "\n".join(line for line in stderr.splitlines() if not line.startswith(noise)).strip()
 
 
 def _child() -> None:

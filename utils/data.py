@@ -1,5 +1,7 @@
 """Offline datasets as NumPy arrays with a fixed split, and the same batches for every framework.
 
+Used by notebooks 01, 04 and 05 (and by utils.equivalence and utils.defaults).
+
     from utils import data
     ds = data.load("digits")                               # 1347 train / 450 test, 64 features, 10 classes
     data.keras_batches(ds.x_train, ds.y_train, 32)         # a keras.utils.PyDataset for model.fit
@@ -20,7 +22,7 @@ import numpy as np
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
-from utils.checks import check_int
+from utils.checks import check_bool, check_choice, check_int, check_number
 
 
 def _synthetic(n_samples: int, seed: int):
@@ -67,10 +69,8 @@ def load(name: str, test_fraction: float = 0.25, seed: int = 0) -> Dataset:
 
     `digits` keeps its pixel grid meaning: pixels 0..16 are scaled to 0..1 instead of standardised.
     """
-    if name not in LOADERS:
-        raise ValueError(f"unknown dataset {name!r}: choose one of {sorted(LOADERS)}")
-    if not isinstance(test_fraction, float) or not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be a float strictly between 0 and 1, got {test_fraction!r}")
+    check_choice("name", name, sorted(LOADERS))
+    test_fraction = check_number("test_fraction", test_fraction, minimum=0, maximum=1, inclusive=False)
     check_int("seed", seed, minimum=0)
     x, y = LOADERS[name](seed)
     x_train, x_test, y_train, y_test = train_test_split(
@@ -87,14 +87,10 @@ def load(name: str, test_fraction: float = 0.25, seed: int = 0) -> Dataset:
 def as_images(x: np.ndarray, layout: str = "channels_last") -> np.ndarray:
     """Digits rows (n, 64) as 8x8 one-channel images: (n, 8, 8, 1) channels_last or (n, 1, 8, 8) channels_first."""
     x = np.asarray(x)
+    check_choice("layout", layout, ("channels_last", "channels_first"))
     if x.ndim != 2 or x.shape[1] != 64:
         raise ValueError(f"expected digits features of shape (n, 64), got {x.shape}")
-    if layout == "channels_last":
-        return x.reshape(-1, 8, 8, 1)
-    if layout == "channels_first":
-        return x.reshape(-1, 1, 8, 8)
-    raise ValueError(f"layout must be 'channels_last' (Keras, TensorFlow) or 'channels_first' (PyTorch), "
-                     f"got {layout!r}")
+    return x.reshape(-1, 8, 8, 1) if layout == "channels_last" else x.reshape(-1, 1, 8, 8)
 
 
 def batch_order(n: int, batch_size: int, epoch: int = 0, seed: int = 0, shuffle: bool = True) -> list[np.ndarray]:
@@ -103,16 +99,17 @@ def batch_order(n: int, batch_size: int, epoch: int = 0, seed: int = 0, shuffle:
     check_int("batch_size", batch_size, minimum=1)
     check_int("seed", seed, minimum=0)
     check_int("epoch", epoch, minimum=0)
+    check_bool("shuffle", shuffle)
     order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
-def _check_arrays(x, y, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _check_arrays(x, y, batch_size: int, seed: int, shuffle: bool) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
         raise TypeError(f"x and y must be NumPy arrays, got {type(x).__name__} and {type(y).__name__}")
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same number of rows, got {len(x)} and {len(y)}")
-    batch_order(max(len(x), 1), batch_size)  # validates batch_size
+    batch_order(max(len(x), 1), batch_size, seed=seed, shuffle=shuffle)  # validates batch_size, seed, shuffle
     if len(x) == 0:
         raise ValueError("x and y are empty: there is nothing to batch")
     return x, y
@@ -145,7 +142,7 @@ def keras_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
     """
     import keras
 
-    x, y = _check_arrays(x, y, batch_size)
+    x, y = _check_arrays(x, y, batch_size, seed, shuffle)
 
     class FixedOrder(keras.utils.PyDataset):
         def __init__(self):
@@ -170,7 +167,7 @@ def tf_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
     """A tf.data.Dataset serving the fixed batch order; each full iteration is the next pass."""
     import tensorflow as tf
 
-    x, y = _check_arrays(x, y, batch_size)
+    x, y = _check_arrays(x, y, batch_size, seed, shuffle)
     passes = _Passes(len(x), batch_size, seed, shuffle)
     spec = tf.TensorSpec(shape=(None,), dtype=tf.int64)
     xs, ys = tf.constant(x), tf.constant(y)
@@ -184,7 +181,7 @@ def torch_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
     import torch
     from torch.utils.data import DataLoader, Sampler, TensorDataset
 
-    x, y = _check_arrays(x, y, batch_size)
+    x, y = _check_arrays(x, y, batch_size, seed, shuffle)
 
     class FixedOrder(Sampler):
         def __init__(self):

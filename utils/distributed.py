@@ -228,8 +228,7 @@ def _summed_backward(ddp, loss) -> None:
 
 # ---------------------------------------------------------------- TensorFlow and Keras/JAX: child processes
 def _run_child(spec: dict, timeout: float) -> dict:
-    from utils.backends import clean_stderr
-    from utils.setup import child_environment
+    from utils.processes import child_environment, clean_stderr
 
     env = {**child_environment(1), "TF_CPP_MIN_LOG_LEVEL": "3"}
     if spec["engine"] == "keras":
@@ -247,7 +246,7 @@ def _run_child(spec: dict, timeout: float) -> dict:
 
 
 def _tensorflow(spec: dict) -> dict:
-    from utils.setup import muted_stderr
+    from utils.processes import muted_stderr
 
     with muted_stderr():
         import tensorflow as tf

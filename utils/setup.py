@@ -1,7 +1,8 @@
-"""One-line notebook setup: quiet TensorFlow, seed everything, pin threads, report devices.
+"""The notebooks' first cell: check the environment, quiet TensorFlow, seed, pin threads, report devices.
 
-    from utils.setup import setup
-    setup()            # seed 0, one thread per framework (reproducible numbers), prints a report
+Used by every notebook (00-07), in one line:
+
+    from utils.setup import setup; report = setup()   # seed 0, one thread (reproducible numbers), a report
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from packaging.version import Version
 
-from utils.checks import check_int
+from utils.checks import check_bool, check_int, check_names
+from utils.frameworks import TABLE
+from utils.processes import available_memory, check_threads, muted_stderr, total_memory, write_thread_environment
 
 # Below these, the series does not run (Keras 3 README's minimum back-end versions; Python 3.11).
 MINIMUM_VERSIONS = {
@@ -31,7 +34,7 @@ MINIMUM_VERSIONS = {
     "matplotlib": "3.7.0",
 }
 FIX = "run `make lab` (or `pip install -r requirements.txt`) from the repository's folder, then restart the kernel"
-FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
+FRAMEWORKS = tuple(f.id for f in TABLE if f.id != "numpy")  # what setup can import
 # What a notebook's kernel imports by default: JAX (~150 MB) is a Keras back end, run in a child process.
 DEFAULT_FRAMEWORKS = ("keras", "tensorflow", "torch")
 
@@ -41,7 +44,7 @@ class SetupError(RuntimeError):
 
 
 @dataclass
-class Report:
+class SetupReport:
     """What `setup` found: versions, the device each framework uses, threads, memory, problems."""
 
     python: str
@@ -91,105 +94,9 @@ def check_versions(minimums: dict[str, str] | None = None) -> list[str]:
     return problems
 
 
-@contextlib.contextmanager
-def muted_stderr():
-    """Send file descriptor 2 to /dev/null: silences C++ logs that no environment variable reaches."""
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
-
-
-# A container's memory limit and use (Binder, Docker): cgroup v2, then v1. psutil sees only the host's memory.
-CGROUP_MEMORY_FILES = (
-    ("memory.max", "memory.current"),
-    ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
-)
-
-
-def container_memory(root: str = "/sys/fs/cgroup") -> tuple[int, int] | None:
-    """(limit, used) bytes of this process's container, or None when there is no limit."""
-    import psutil
-
-    for limit_file, used_file in CGROUP_MEMORY_FILES:
-        try:
-            with open(os.path.join(root, limit_file)) as f_limit, open(os.path.join(root, used_file)) as f_used:
-                limit, used = f_limit.read().strip(), int(f_used.read().strip())
-        except (OSError, ValueError):
-            continue
-        if limit.isdigit() and int(limit) < psutil.virtual_memory().total:  # "max" or a huge number: no limit
-            return int(limit), used
-    return None
-
-
-def total_memory() -> int:
-    """Bytes of memory this process may use: the machine's, or its container's limit when lower."""
-    import psutil
-
-    container = container_memory()
-    return min(psutil.virtual_memory().total, container[0]) if container else psutil.virtual_memory().total
-
-
-def available_memory() -> int:
-    """Bytes that can still be allocated: the machine's free memory, or what the container has left."""
-    import psutil
-
-    container = container_memory()
-    free = psutil.virtual_memory().available
-    return min(free, max(container[0] - container[1], 0)) if container else free
-
-
-ONE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-_WRITTEN: dict[str, str] = {}  # the thread variables this process wrote, which its children must not inherit
-
-
-def thread_environment(threads: int | None, base: dict | None = None) -> dict[str, str]:
-    """Environment variables that cap the math libraries' threads at `threads` (None: no cap).
-
-    OpenMP (PyTorch, TensorFlow's oneDNN) reads OMP_NUM_THREADS; JAX's XLA can only be told "one
-    thread", which is added to any XLA_FLAGS already in `base`.
-    """
-    _check_threads(threads)
-    if threads is None:
-        return {}
-    env = {"OMP_NUM_THREADS": str(threads)}
-    if threads == 1:
-        user_flags = (base or {}).get("XLA_FLAGS", "").replace(ONE_THREAD_XLA_FLAGS, "").strip()
-        env["XLA_FLAGS"] = f"{user_flags} {ONE_THREAD_XLA_FLAGS}".strip()
-    return env
-
-
-def child_environment(threads: int | None) -> dict[str, str]:
-    """The environment for a child process: this one's, with the thread caps for `threads` only.
-
-    Caps that `setup`/`pin_threads` wrote into this process are dropped first, so a child asked for
-    all cores (threads=None) is not silently pinned by an earlier `setup(threads=1)`.
-    """
-    env = dict(os.environ)
-    for key, value in _WRITTEN.items():
-        if env.get(key) == value:
-            users_part = value.replace(ONE_THREAD_XLA_FLAGS, "").strip() if key == "XLA_FLAGS" else ""
-            if users_part:
-                env[key] = users_part
-            else:
-                del env[key]
-    return {**env, **thread_environment(threads, env)}
-
-
-def _write_thread_environment(threads: int | None) -> None:
-    values = thread_environment(threads, os.environ)
-    os.environ.update(values)
-    _WRITTEN.update(values)
-
-
 def import_tensorflow(threads: int | None = None):
     """Import TensorFlow without its C++ start-up log lines; optionally pin its thread pools."""
-    _check_threads(threads)
+    check_threads(threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with muted_stderr():
         import tensorflow as tf
@@ -211,10 +118,10 @@ def _pin_tensorflow(tf, threads: int) -> None:
 
 def pin_threads(threads: int | None) -> None:
     """Cap PyTorch's (and, if not yet started, TensorFlow's) thread pools at `threads`."""
-    _check_threads(threads)
+    check_threads(threads)
     if threads is None:
         return
-    _write_thread_environment(threads)
+    write_thread_environment(threads)
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         torch.set_num_threads(threads)
@@ -272,19 +179,21 @@ def devices() -> dict[str, str]:
     return found
 
 
-def setup(seed: int = 0, threads: int | None = 1, frameworks=DEFAULT_FRAMEWORKS, report: bool = True) -> Report:
+def setup(seed: int = 0, threads: int | None = 1, frameworks=DEFAULT_FRAMEWORKS, report: bool = True
+          ) -> SetupReport:
     """Check the environment, quiet TensorFlow, import `frameworks`, pin threads, seed, and report.
 
     threads=1 makes printed numbers identical on every machine (1 vs 2 threads differ in the last
     digits); pass threads=None to let each framework use all cores, as the speed notebook does.
     """
-    if not isinstance(frameworks, tuple | list) or set(frameworks) - set(FRAMEWORKS):
-        raise ValueError(f"frameworks must be a tuple drawn from {FRAMEWORKS}, got {frameworks!r}")
-    _check_threads(threads)
+    check_int("seed", seed, minimum=0)
+    check_threads(threads)
+    check_bool("report", report)
+    frameworks = () if frameworks == () else check_names("frameworks", frameworks, FRAMEWORKS)
     problems = check_versions()
     if problems:
         raise SetupError("The environment is not ready:\n  - " + "\n  - ".join(problems) + f"\nTo fix it: {FIX}.")
-    _write_thread_environment(threads)
+    write_thread_environment(threads)
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if "tensorflow" in frameworks or ("keras" in frameworks and os.environ["KERAS_BACKEND"] == "tensorflow"):
         import_tensorflow(threads)
@@ -293,7 +202,7 @@ def setup(seed: int = 0, threads: int | None = 1, frameworks=DEFAULT_FRAMEWORKS,
             importlib.import_module(name)
     pin_threads(threads)
     seed_everything(seed)
-    result = Report(
+    result = SetupReport(
         python=platform.python_version(),
         versions={name: installed_version(name) for name in FRAMEWORKS},
         devices=devices(),
@@ -315,8 +224,3 @@ def _warnings(frameworks) -> list[str]:
     if available_memory() < 1.5e9:
         notes.append("less than 1.5 GB of memory is free: close other notebooks' kernels first.")
     return notes
-
-
-def _check_threads(threads) -> None:
-    if threads is not None:
-        check_int("threads", threads, minimum=1)
