@@ -5,7 +5,7 @@ import linecache
 import numpy as np
 import pytest
 
-from utils.code_metrics import compare, measure, source
+from utils.code_metrics import measure, measure_each, source
 
 TORCH_SNIPPET = '''
 import torch
@@ -168,7 +168,7 @@ def test_repr_is_readable():
 
 
 def test_compare_builds_rows_and_a_text_table():
-    table = compare({"torch fn": TORCH_SNIPPET, "tf line": "y = tf.nn.relu(x)"})
+    table = measure_each({"torch fn": TORCH_SNIPPET, "tf line": "y = tf.nn.relu(x)"})
     assert table.rows() == [
         {"snippet": "torch fn", "lines": 5, "tokens": 33, "branches": 0, "API names": 2,
          "tensorflow names": 0, "torch names": 2},
@@ -181,7 +181,7 @@ def test_compare_builds_rows_and_a_text_table():
         "tf line       1      10         0          1                 1            0",
     ]
     assert table["tf line"].tokens == 10
-    assert compare([("one", "x = 1")]).rows()[0]["lines"] == 1
+    assert measure_each([("one", "x = 1")]).rows()[0]["lines"] == 1
 
 
 @pytest.mark.parametrize("bad, error, message", [
@@ -211,9 +211,9 @@ def test_bad_arguments_are_rejected():
     with pytest.raises(TypeError, match="aliases must be a dict"):
         measure("x = 1", aliases={"not a name": "tensorflow"})
     with pytest.raises(TypeError, match="snippets must be a dict"):
-        compare("x = 1")
+        measure_each("x = 1")
     with pytest.raises(ValueError, match="at least one named snippet"):
-        compare({})
+        measure_each({})
     with pytest.raises(KeyError, match="no snippet named 'jax'"):
-        compare({"tf": "x = 1"})["jax"]
+        measure_each({"tf": "x = 1"})["jax"]
 

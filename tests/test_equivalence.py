@@ -75,7 +75,7 @@ def test_equivalence_report_flags_a_difference():
 @pytest.mark.parametrize(
     ("call", "error", "words"),
     [
-        (lambda w, ds: equivalence.compare_forward("rnn", w, ds.x_test), ValueError, "unknown architecture"),
+        (lambda w, ds: equivalence.compare_forward("rnn", w, ds.x_test), ValueError, "arch == 'rnn'"),
         (lambda w, ds: equivalence.compare_forward("mlp", w, ds.x_test[:, :10]), ValueError, "must have shape"),
         (lambda w, ds: equivalence.compare_forward("mlp", w, ds.x_test.tolist()), TypeError, "NumPy array"),
         (lambda w, ds: equivalence.compare_forward("mlp", w, ds.x_test[:0]), ValueError, "empty"),

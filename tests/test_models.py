@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from utils import models
+from utils.frameworks import COMPARED_IDS
 
 
 @pytest.mark.parametrize("arch", models.ARCHITECTURES)
@@ -24,7 +25,7 @@ def test_equivalence_of_the_three_builders_forward(arch):
 @pytest.mark.parametrize("arch", models.ARCHITECTURES)
 def test_get_weights_round_trips_through_every_framework(arch):
     w = models.init_weights(arch)
-    for framework in models.FRAMEWORKS:
+    for framework in COMPARED_IDS:
         got = models.get_weights(models.build_model(framework, arch, w))
         assert set(got) == set(w)
         assert all(np.array_equal(got[k], w[k]) for k in w), framework
@@ -38,7 +39,7 @@ def test_torch_input_is_channels_first_for_images_only():
     assert models.to_torch_input("mlp", rows) is rows
     with pytest.raises(ValueError, match="channels-last images"):
         models.to_torch_input("cnn", rows)
-    with pytest.raises(ValueError, match="unknown architecture"):
+    with pytest.raises(ValueError, match="arch == "):
         models.to_torch_input("rnn", rows)
 
 
@@ -68,14 +69,14 @@ def test_weights_are_seeded_glorot_uniform():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: models.init_weights("rnn"), ValueError, "unknown architecture 'rnn'"),
+    (lambda: models.init_weights("rnn"), ValueError, "arch == 'rnn', must be one of"),
     (lambda: models.init_weights("mlp", {"width": 3}), ValueError, "unknown sizes"),
     (lambda: models.init_weights("mlp", {"hidden": 0}), ValueError, r"sizes\['hidden'\] == 0"),
     (lambda: models.init_weights("mlp", [64]), TypeError, "sizes must be a dict"),
     (lambda: models.init_weights("mlp", seed=-1), ValueError, "seed == -1"),
     (lambda: models.init_weights("mlp", {"hidden": 2.5}), TypeError, r"sizes\['hidden'\] must be an int"),
-    (lambda: models.input_shape("cnn", layout="NCHW"), ValueError, "layout must be"),
-    (lambda: models.build_model("caffe", "mlp", models.init_weights("mlp")), ValueError, "unknown framework"),
+    (lambda: models.input_shape("cnn", layout="NCHW"), ValueError, "layout == 'NCHW'"),
+    (lambda: models.build_model("caffe", "mlp", models.init_weights("mlp")), ValueError, "framework == 'caffe'"),
     (lambda: models.tf_model("mlp", models.init_weights("cnn")), ValueError, "must be exactly"),
     (lambda: models.tf_model("mlp", models.init_weights("mlp", {"hidden": 5})), ValueError, "weight shapes"),
     (lambda: models.to_torch_layout({"dense/kernel": [1.0]}), TypeError, "NumPy array"),

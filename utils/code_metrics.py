@@ -1,10 +1,12 @@
 """Readability numbers counted from source code (never by hand): lines, tokens, branches, framework API names.
 
+Used by notebooks 01 (level of API) and 03 (architecture and readability).
+
     from utils import code_metrics
     code_metrics.measure(MyBlock)                        # a class, function or method (notebook cells work too)
     code_metrics.measure("y = tf.nn.relu(x)")            # or a source string
     code_metrics.measure([Dense, Block, build_model])    # or several pieces, measured as one snippet
-    code_metrics.compare({"Keras": KerasBlock, "PyTorch": TorchBlock})   # a table, one row per snippet
+    code_metrics.measure_each({"Keras": KerasBlock, "PyTorch": TorchBlock})   # a table, one row per snippet
     code_metrics.source(MyBlock)                         # the source text itself (works where inspect
                                                          # fails: classes defined in notebook cells)
 
@@ -34,6 +36,9 @@ import textwrap
 import tokenize
 from dataclasses import dataclass
 
+from utils.frameworks import IDS
+from utils.tables import text_table
+
 # The conventional aliases of the series' notebooks (`import tensorflow as tf`, `from torch import nn`, ...).
 DEFAULT_ALIASES = {
     "keras": "keras",
@@ -47,7 +52,7 @@ DEFAULT_ALIASES = {
     "np": "numpy",
     "numpy": "numpy",
 }
-_FRAMEWORK_ORDER = ("keras", "tensorflow", "torch", "jax", "numpy")
+_FRAMEWORK_ORDER = IDS  # the series' order, from utils.frameworks
 _NOT_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
                tokenize.ENDMARKER, tokenize.ENCODING}
 
@@ -79,7 +84,7 @@ class CodeMetrics:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class MetricsTable:
     """Several snippets' metrics side by side; str() is a text table, rows() a list of dicts."""
 
     metrics: tuple[CodeMetrics, ...]
@@ -103,13 +108,7 @@ class Comparison:
                 for m in self.metrics]
 
     def __str__(self) -> str:
-        rows = self.rows()
-        columns = list(rows[0])
-        widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
-        lines = ["  ".join(c.ljust(widths[c]) if c == "snippet" else c.rjust(widths[c]) for c in columns)]
-        lines += ["  ".join(str(r[c]).ljust(widths[c]) if c == "snippet" else str(r[c]).rjust(widths[c])
-                            for c in columns) for r in rows]
-        return "\n".join(lines)
+        return text_table(self.rows(), align={"snippet": "<"})
 
     __repr__ = __str__
 
@@ -145,7 +144,7 @@ def measure(code, name: str | None = None, aliases: dict[str, str] | None = None
                        branches=_branches(tree), api_names={f: tuple(grouped[f]) for f in order})
 
 
-def compare(snippets, aliases: dict[str, str] | None = None) -> Comparison:
+def measure_each(snippets, aliases: dict[str, str] | None = None) -> MetricsTable:
     """measure() each of several named snippets: a dict {name: code} or a list of (name, code) pairs."""
     if isinstance(snippets, dict):
         pairs = list(snippets.items())
@@ -156,7 +155,7 @@ def compare(snippets, aliases: dict[str, str] | None = None) -> Comparison:
                         f"pairs, got {type(snippets).__name__}")
     if not pairs:
         raise ValueError("snippets is empty: give at least one named snippet")
-    return Comparison(tuple(measure(code, name=name, aliases=aliases) for name, code in pairs))
+    return MetricsTable(tuple(measure(code, name=name, aliases=aliases) for name, code in pairs))
 
 
 def source(code) -> str:

@@ -1,5 +1,7 @@
 """The same three small models in Keras, TensorFlow (its own API) and PyTorch, from one set of weights.
 
+Used by notebooks 00-05 (and by utils.training, equivalence, defaults, bench, bugs, distributed).
+
     w = init_weights("mlp")                      # NumPy arrays in Keras/TensorFlow layout
     keras_model("mlp", w); tf_model("mlp", w); torch_model("mlp", w)   # all compute the same logits
 
@@ -24,10 +26,10 @@ import math
 
 import numpy as np
 
-from utils.checks import check_dict, check_int
+from utils.checks import check_choice, check_dict, check_int
+from utils.frameworks import COMPARED_IDS
 
 ARCHITECTURES = ("mlp", "cnn", "attention")
-FRAMEWORKS = ("keras", "tensorflow", "torch")
 DEFAULT_SIZES = {
     "mlp": {"inputs": 64, "hidden": 64, "classes": 10},
     "cnn": {"height": 8, "width": 8, "channels": 1, "filters1": 8, "filters2": 16, "classes": 10},
@@ -37,8 +39,7 @@ DEFAULT_SIZES = {
 
 def resolve_sizes(arch: str, sizes: dict | None = None) -> dict:
     """The architecture's default sizes updated with `sizes`; rejects unknown names and bad values."""
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}: choose one of {ARCHITECTURES}")
+    check_choice("arch", arch, ARCHITECTURES)
     sizes = check_dict("sizes", {} if sizes is None else sizes)
     unknown = set(sizes) - set(DEFAULT_SIZES[arch])
     if unknown:
@@ -84,8 +85,7 @@ def init_weights(arch: str, sizes: dict | None = None, seed: int = 0) -> dict[st
 def input_shape(arch: str, sizes: dict | None = None, layout: str = "channels_last") -> tuple:
     """The shape of one example (no batch dimension); PyTorch's CNN takes channels_first."""
     s = resolve_sizes(arch, sizes)
-    if layout not in ("channels_last", "channels_first"):
-        raise ValueError(f"layout must be 'channels_last' or 'channels_first', got {layout!r}")
+    check_choice("layout", layout, ("channels_last", "channels_first"))
     if arch == "mlp":
         return (s["inputs"],)
     if arch == "attention":
@@ -97,8 +97,7 @@ def input_shape(arch: str, sizes: dict | None = None, layout: str = "channels_la
 
 def to_torch_input(arch: str, x: np.ndarray) -> np.ndarray:
     """A batch in PyTorch's layout: CNN images go channels-last (N, H, W, C) -> channels-first (N, C, H, W)."""
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}: choose one of {ARCHITECTURES}")
+    check_choice("arch", arch, ARCHITECTURES)
     x = np.asarray(x)
     if arch != "cnn":
         return x
@@ -249,8 +248,7 @@ def torch_model(arch: str, weights: dict[str, np.ndarray], sizes: dict | None = 
 def build_model(framework: str, arch: str, weights: dict[str, np.ndarray], sizes: dict | None = None):
     """`keras_model`, `tf_model` or `torch_model`, chosen by name."""
     builders = {"keras": keras_model, "tensorflow": tf_model, "torch": torch_model}
-    if framework not in builders:
-        raise ValueError(f"unknown framework {framework!r}: choose one of {FRAMEWORKS}")
+    check_choice("framework", framework, COMPARED_IDS)
     return builders[framework](arch, weights, sizes)
 
 

@@ -11,15 +11,9 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 
 from utils.checks import check_int
+from utils.frameworks import TABLE
 
-# Okabe-Ito colours: told apart by colour-blind readers too.
-COLORS = {
-    "Keras": "#CC79A7",
-    "TensorFlow": "#E69F00",
-    "PyTorch": "#0072B2",
-    "JAX": "#009E73",
-    "NumPy": "#555555",
-}
+COLORS = {f.name: f.color for f in TABLE}  # from the one table of frameworks (Okabe-Ito colours)
 STYLE = {
     "figure.figsize": (7.0, 4.0),
     "figure.dpi": 100,
@@ -43,7 +37,7 @@ def use_style() -> None:
 def color(name: str) -> str:
     """The colour of a framework ('Keras', 'TensorFlow', 'PyTorch', 'JAX', 'NumPy'); case-insensitive."""
     if not isinstance(name, str):
-        raise TypeError(f"name must be a framework name as a string, got {type(name).__name__}")
+        raise TypeError(f"name must be a framework name as a string, got {type(name).__name__} {name!r}")
     for key, value in COLORS.items():
         if name.lower() == key.lower() or name.lower().startswith(key.lower() + " "):
             return value

@@ -22,6 +22,7 @@ from packaging.version import Version
 from utils.checks import check_bool, check_int, check_names
 from utils.frameworks import TABLE
 from utils.processes import available_memory, check_threads, muted_stderr, total_memory, write_thread_environment
+from utils.tables import text_table
 
 # Below these, the series does not run (Keras 3 README's minimum back-end versions; Python 3.11).
 MINIMUM_VERSIONS = {
@@ -62,9 +63,9 @@ class SetupReport:
             f"Python {self.python} on {platform.system()} {platform.machine()}, "
             f"{self.cpu_count} CPU cores, {self.memory_gb:.1f} GB memory",
             f"seed {self.seed}, threads {threads}",
-            f"{'framework':<12}{'version':<12}device",
+            text_table([{"framework": name, "version": version, "device": self.devices.get(name, "-")}
+                        for name, version in self.versions.items()]),
         ]
-        lines += [f"{name:<12}{self.versions[name]:<12}{self.devices.get(name, '-')}" for name in self.versions]
         lines += [f"note: {w}" for w in self.warnings] or ["setup check: everything the series needs is here"]
         return "\n".join(lines)
 
