@@ -138,6 +138,8 @@ def table(rows) -> str:
 
 def plot(rows):
     """Throughput and peak memory against dataset size, one line per pipeline."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
     from utils import plots
 
     fig, (left, right) = plots.figure("Streaming: throughput and memory as the data grows",
@@ -151,9 +153,15 @@ def plot(rows):
                  "marker": "o", "label": name, "linestyle": "--" if "memory" in name else "-"}
         left.plot(sizes, [r["examples_per_s"] for r in mine], **style)
         right.plot(sizes, [r["peak_mb"] for r in mine], **style)
-    for ax in (left, right):
+    sizes = sorted({r["data_mb"] for r in rows})
+    left.set_yscale("log")
+    left.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    left.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    for ax, title in ((left, "Throughput (log scale)"), (right, "Peak memory added: kernel RSS + workers' USS")):
         ax.set_xscale("log")
-    left.set_ylim(bottom=0)
+        ax.set_xticks(sizes, [f"{mb:g}" for mb in sizes])
+        ax.minorticks_off()
+        ax.set_title(title, fontsize=10)
     right.set_ylim(bottom=0)
     right.legend(fontsize=8)
     fig.tight_layout()
