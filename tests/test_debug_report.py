@@ -49,7 +49,7 @@ def test_tables_and_summary_from_hand_made_captures():
     table = debug_report.loud_table(captures)
     assert "no exception; absorbed" in table and "Keras" in table and "4/4" not in table
     assert "flagged" in debug_report.silent_table(findings)
-    result = debug_report.summary(captures, findings)
+    result = debug_report.score_summary(captures, findings)
     assert list(result) == [f.name for f in COMPARED]
     assert result["Keras"]["loud_absorbed"] == 1 and result["Keras"]["mean_score"] is None
     assert result["TensorFlow"]["mean_score"] > result["PyTorch"]["mean_score"]  # names matmul and both shapes
@@ -61,13 +61,13 @@ def test_tables_and_summary_from_hand_made_captures():
                                                     ((2.0, 2.0, 2.0), True), ((3.0, 2.5, 3.49), True),
                                                     ((3.0, 2.0, 2.5), False)])
 def test_verdict_says_cannot_tell_inside_the_margin(means, cannot_tell):
-    text = debug_report.verdict(_result(means))
+    text = debug_report.debugging_verdict(_result(means))
     assert ("cannot tell" in text) is cannot_tell
     assert ("PyTorch's messages are not measurably the best" in text) or not cannot_tell
 
 
 def test_verdict_names_the_best_and_worst_outside_the_margin():
-    text = debug_report.verdict(_result((2.0, 1.5, 3.0)))
+    text = debug_report.debugging_verdict(_result((2.0, 1.5, 3.0)))
     assert "PyTorch's messages scored best" in text and "TensorFlow's worst" in text
     assert "TensorFlow's messages are the worst" in text and "PyTorch's messages are the best" in text
 
@@ -91,13 +91,13 @@ def test_loss_figure_has_a_title_and_labelled_axes_with_units():
     (lambda: debug_report.loud_table({"shape": {"torch": "text"}}), TypeError, "captures"),
     (lambda: debug_report.silent_table({"accumulate": {"torch": (1, 2)}}), TypeError, "findings"),
     (lambda: debug_report.silent_table({"shape": {}}), ValueError, "findings"),
-    (lambda: debug_report.summary({"shape": {"torch": _captures()["shape"]["torch"]}}, {}), ValueError,
+    (lambda: debug_report.score_summary({"shape": {"torch": _captures()["shape"]["torch"]}}, {}), ValueError,
      "captures"),
-    (lambda: debug_report.summary(_captures(), None), TypeError, "findings"),
+    (lambda: debug_report.score_summary(_captures(), None), TypeError, "findings"),
     (lambda: debug_report.summary_table("result"), TypeError, "result"),
-    (lambda: debug_report.verdict({"Keras": {"mean_score": 2.0}}), ValueError, "result"),
-    (lambda: debug_report.verdict({"JAX": {}}), ValueError, "result"),
-    (lambda: debug_report.verdict(_result((None, None, None))), ValueError, "result"),
+    (lambda: debug_report.debugging_verdict({"Keras": {"mean_score": 2.0}}), ValueError, "result"),
+    (lambda: debug_report.debugging_verdict({"JAX": {}}), ValueError, "result"),
+    (lambda: debug_report.debugging_verdict(_result((None, None, None))), ValueError, "result"),
     (lambda: debug_report.loss_figure([], "nan_lr"), TypeError, "runs"),
     (lambda: debug_report.loss_figure({"torch": {None: _run("torch", None, [1.0])}}, "nan_lr"), ValueError, "runs"),
     (lambda: debug_report.loss_figure({"torch": {None: 1, "nan_lr": 2}}, "nan_lr"), TypeError, "runs"),
@@ -191,6 +191,6 @@ def test_malformed_answers_never_raise(answer, capsys):
 
 
 def test_verdict_says_when_the_ranking_is_the_reverse_of_the_claim():
-    text = debug_report.verdict(_result((2.67, 3.0, 2.0)))
+    text = debug_report.debugging_verdict(_result((2.67, 3.0, 2.0)))
     assert "TensorFlow's messages are the best, the reverse of the claim" in text
     assert "PyTorch's messages are the worst, the reverse of the claim" in text

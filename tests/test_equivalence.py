@@ -99,7 +99,7 @@ def test_equivalence_report_flags_a_difference():
          "True or False"),
         (lambda w, ds: equivalence.train_curves("mlp", w, ds.x_train, ds.y_train, batch_size=0), ValueError,
          "batch_size"),
-        (lambda w, ds: equivalence.train("jax", None, ds.x_train, ds.y_train, []), ValueError, "framework"),
+        (lambda w, ds: equivalence.run_steps("jax", None, ds.x_train, ds.y_train, []), ValueError, "framework"),
     ],
 )
 def test_equivalence_rejects_bad_input(call, error, words, digits):

@@ -22,7 +22,7 @@ def rows(*changes):
 
 
 def test_committed_csv_loads_with_enough_measures_and_dates():
-    figures = pop.load()
+    figures = pop.load_figures()
     assert figures
     series_measures = [m for m in pop.METRICS if len({f.date for f in figures if f.metric == m}) >= 2]
     assert len(series_measures) >= 5
@@ -30,7 +30,7 @@ def test_committed_csv_loads_with_enough_measures_and_dates():
 
 
 def test_a_good_row_becomes_a_figure():
-    (figure,) = pop.validate(rows({}))
+    (figure,) = pop.validate_rows(rows({}))
     assert figure.value == 10.0 and figure.precision == "day" and figure.when == "2010-01-01"
 
 
@@ -48,12 +48,12 @@ def test_a_good_row_becomes_a_figure():
 ])
 def test_each_kind_of_bad_row_is_rejected_naming_line_and_field(change, field):
     with pytest.raises(pop.PopularityDataError, match=rf"line 3, field '{field}'"):
-        pop.validate(rows({}, change))
+        pop.validate_rows(rows({}, change))
 
 
 def test_a_duplicate_row_is_rejected():
     with pytest.raises(pop.PopularityDataError, match=r"line 3, field 'date': duplicate of line 2"):
-        pop.validate([GOOD, dict(GOOD)])
+        pop.validate_rows([GOOD, dict(GOOD)])
 
 
 def test_load_reads_a_file_and_rejects_a_missing_column(tmp_path):
@@ -63,10 +63,10 @@ def test_load_reads_a_file_and_rejects_a_missing_column(tmp_path):
     writer.writeheader()
     writer.writerow(GOOD)
     path.write_text(text.getvalue())
-    assert len(pop.load(path)) == 1
+    assert len(pop.load_figures(path)) == 1
     path.write_text("metric,framework\ngithub_stars,keras\n")
     with pytest.raises(pop.PopularityDataError, match="line 1"):
-        pop.load(path)
+        pop.load_figures(path)
 
 
 def test_parse_date_precisions_and_errors():
@@ -89,7 +89,7 @@ def test_ranking_ties_and_claim():
 
 
 def test_helpers_reject_bad_arguments():
-    figures = pop.load()
+    figures = pop.load_figures()
     with pytest.raises(ValueError, match="metric"):
         pop.series(figures, "tweets")
     with pytest.raises(ValueError, match="period"):
@@ -105,10 +105,10 @@ def test_helpers_reject_bad_arguments():
 
 
 def test_snapshot_verdict_sources_and_weights():
-    figures = pop.load()
+    figures = pop.load_figures()
     when, values = pop.snapshot(figures, "github_stars", "2019")
     assert when.startswith("2019") and set(values) >= {"keras", "tensorflow", "torch"}
-    verdict = pop.verdict(figures)
+    verdict = pop.popularity_verdict(figures)
     assert [row["measure"] for row in verdict] == [m.label for m in pop.METRICS.values()]
     assert {f.source_url for f in figures} == {url for _, url in pop.sources(figures)}
     table = {"a": {"keras": 1.0, "tensorflow": 0.5, "torch": 0.2}, "b": {"keras": 0.1, "tensorflow": 1.0, "torch": 0.3}}
@@ -122,16 +122,16 @@ def test_plots_and_summaries(monkeypatch):
 
     shown = []
     monkeypatch.setattr(pp, "display", shown.append)
-    figures = pop.load()
+    figures = pop.load_figures()
     for metric in pop.METRICS:
-        assert pop.METRICS[metric].label in pp.summary(figures, metric)
+        assert pop.METRICS[metric].label in pp.measure_summary(figures, metric)
         pp.show(figures, metric)
     pp.chart_pair(figures)
     assert len(shown) == 2 * len(pop.METRICS) + 1
     assert "GitHub stars" in pp.overview(figures)
     assert pp.sources_markdown(figures).count("- [") == len(pop.sources(figures))
     with pytest.raises(ValueError, match="metric"):
-        pp.plot(figures, "tweets")
+        pp.plot_measure(figures, "tweets")
 
 
 def test_check_exercise_never_raises_for_an_answer(capsys):

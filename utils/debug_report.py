@@ -4,7 +4,7 @@ Used by notebook 04.
 
     captures = {bug: {fw: debugging.capture(bugs.LOUD[bug][fw]) for fw in ...} for bug in bugs.LOUD_BUGS}
     print(debug_report.loud_table(captures))
-    print(debug_report.verdict(debug_report.summary(captures, findings)))
+    print(debug_report.debugging_verdict(debug_report.score_summary(captures, findings)))
     fig, ax = debug_report.loss_figure(runs, "shuffled_labels")
 
 The verdict's rule, stated once: two frameworks' error messages differ when their mean scores differ
@@ -65,7 +65,7 @@ def _check_result(result) -> None:
         check_dict(f"result[{name!r}]", r)
         missing = [k for k in SUMMARY_KEYS if k not in r]
         if missing:
-            raise ValueError(f"result[{name!r}] lacks {missing}: pass what debug_report.summary returns")
+            raise ValueError(f"result[{name!r}] lacks {missing}: pass what debug_report.score_summary returns")
     if not any(r["mean_score"] is not None for r in result.values()):
         raise ValueError("result has no framework with a mean score: no loud bug raised anywhere")
 
@@ -99,7 +99,7 @@ def silent_table(findings: dict) -> str:
     return text_table(rows)
 
 
-def summary(captures: dict, findings: dict) -> dict:
+def score_summary(captures: dict, findings: dict) -> dict:
     """Per framework: loud bugs raised, their mean score, bugs absorbed, silent bugs planted and flagged.
 
     Args:
@@ -135,7 +135,7 @@ def summary_table(result: dict) -> str:
                        for name, r in result.items()])
 
 
-def verdict(result: dict) -> str:
+def debugging_verdict(result: dict) -> str:
     """The verdict on the 2019 claim from the summary, with the MARGIN rule."""
     _check_result(result)
     means = {name: r["mean_score"] for name, r in result.items() if r["mean_score"] is not None}

@@ -17,7 +17,7 @@ import numpy as np
 
 from utils import data, models
 from utils.checks import check_array, check_int
-from utils.equivalence import Agreement, build_models, labels, model_input, train, training_batches
+from utils.equivalence import Agreement, build_models, labels, model_input, run_steps, training_batches
 from utils.tables import text_table
 
 
@@ -73,11 +73,11 @@ def adam_epsilon(arch: str, weights: dict, x, y, steps: int = 20, lr: float = 1e
     y = labels(y, len(x), sizes["classes"])
     batches = training_batches(len(x), 32, steps)
     built = build_models(arch, weights, sizes)
-    keras_side = {"Keras": train("keras", built["keras"], x, y, batches, "adam", lr, keras_eps),  # trained once:
-                  "TensorFlow": train("tensorflow", built["tensorflow"], x, y, batches, "adam", lr, keras_eps)}
+    keras_side = {"Keras": run_steps("keras", built["keras"], x, y, batches, "adam", lr, keras_eps),  # trained once:
+                  "TensorFlow": run_steps("tensorflow", built["tensorflow"], x, y, batches, "adam", lr, keras_eps)}
 
     def drift(torch_eps, match):
-        torch_after = train("torch", models.torch_model(arch, weights), models.to_torch_input(arch, x), y, batches,
+        torch_after = run_steps("torch", models.torch_model(arch, weights), models.to_torch_input(arch, x), y, batches,
                             "adam", lr, torch_eps, match)  # only PyTorch's epsilon varies
         return Agreement("Adam", {**keras_side, "PyTorch": torch_after}).largest("weights")[0]
 
@@ -163,7 +163,7 @@ def fit_shuffle(arch: str, weights: dict, x, y, batch_size: int = 32, lr: float 
     y = labels(y, len(x), sizes["classes"])
     batches = data.batch_order(len(x), batch_size)  # validates batch_size
     order = np.concatenate(batches)
-    torch_after = train("torch", models.torch_model(arch, weights), models.to_torch_input(arch, x), y, batches,
+    torch_after = run_steps("torch", models.torch_model(arch, weights), models.to_torch_input(arch, x), y, batches,
                         "sgd", lr)
     keras_default = inspect.signature(keras.Model.fit).parameters["shuffle"].default
     torch_default = inspect.signature(torch.utils.data.DataLoader.__init__).parameters["shuffle"].default

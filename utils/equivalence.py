@@ -290,7 +290,7 @@ def train_curves(arch: str, weights: dict, x, y, steps: int = 20, batch_size: in
     check_bool("match_epsilon", match_epsilon)
     batches = training_batches(len(x), batch_size, steps, seed)
     built = build_models(arch, weights, sizes)
-    values = {f.name: train(f.id, built[f.id], models.to_torch_input(arch, x) if f.id == "torch" else x, y, batches,
+    values = {f.name: run_steps(f.id, built[f.id], models.to_torch_input(arch, x) if f.id == "torch" else x, y, batches,
                             optimizer, lr, eps[f.name], match_epsilon) for f in COMPARED}
     setting = f"lr {lr:g}"
     if optimizer == "adam":
@@ -303,7 +303,7 @@ def _describe(eps: dict) -> str:
     return f"{eps['Keras']:g}" if len(set(eps.values())) == 1 else ", ".join(f"{k} {v:g}" for k, v in eps.items())
 
 
-def train(framework: str, model, x, y, batches, optimizer: str = "sgd", lr: float = 0.1, epsilon: float = 1e-7,
+def run_steps(framework: str, model, x, y, batches, optimizer: str = "sgd", lr: float = 0.1, epsilon: float = 1e-7,
           match_epsilon: bool = False) -> dict[str, np.ndarray]:
     """Run `framework`'s training step (utils.training) over `batches`: every loss and the final weights.
 

@@ -1,11 +1,11 @@
 """Popularity figures: load and validate data/popularity.csv, rank the frameworks, judge the 2019 claim.
 
-Used by notebook 06 (and by 07 through `verdict`).
+Used by notebook 06 (and by 07 through `popularity_verdict`).
 
     from utils import popularity
-    figures = popularity.load()                      # every row checked; a bad row names its line and field
+    figures = popularity.load_figures()                      # every row checked; a bad row names its line and field
     popularity.snapshot(figures, "github_stars")     # the latest date and {framework id: value}
-    popularity.verdict(figures)                      # per measure: ranking around 2019 and today, claim holds?
+    popularity.popularity_verdict(figures)          # per measure: ranking around 2019 and today, claim holds?
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def _row_error(line: int, field: str, problem: str) -> PopularityDataError:
     return PopularityDataError(f"line {line}, field '{field}': {problem}")
 
 
-def validate(rows) -> list[Figure]:
+def validate_rows(rows) -> list[Figure]:
     """Check rows read from the CSV (dicts, header on line 1) and return them as Figures.
 
     Raises:
@@ -153,7 +153,7 @@ def validate(rows) -> list[Figure]:
     return figures
 
 
-def load(path=DATA) -> list[Figure]:
+def load_figures(path=DATA) -> list[Figure]:
     """Read and validate the popularity CSV (default: the committed data/popularity.csv)."""
     path = Path(path)
     with path.open(newline="", encoding="utf-8") as f:
@@ -161,7 +161,7 @@ def load(path=DATA) -> list[Figure]:
         missing = [c for c in FIELDS if c not in (reader.fieldnames or [])]
         if missing:
             raise PopularityDataError(f"line 1 (header): missing fields {missing}")
-        return validate(list(reader))
+        return validate_rows(list(reader))
 
 
 def _check_metric(metric: str) -> str:
@@ -237,7 +237,7 @@ def describe(places: list[list[str]]) -> str:
     return " > ".join(" = ".join(framework(fid).name for fid in place) for place in places)
 
 
-def verdict(figures) -> list[dict]:
+def popularity_verdict(figures) -> list[dict]:
     """Per measure: the ranking around 2019 and today, and whether the 2019 claim holds for each."""
     rows = []
     for metric, info in METRICS.items():
@@ -329,7 +329,7 @@ def check_exercise(number: int, answer):
     Prints one line, "Exercise N: correct" or "Exercise N: not yet: <why>", and never raises for an answer.
     """
     number = check_choice("number", number, (1, 2, 3))
-    table = scores(load())
+    table = scores(load_figures())
     expected = {1: lambda: weighted_ranking(table, EXERCISE_WEIGHTS), 2: lambda: sorted(can_be_first(table)),
                 3: lambda: MISLEADING_CHART}[number]()
     hints = {1: "multiply each score by its weight, add them per framework, sort from best to worst",

@@ -3,7 +3,7 @@
 Used by notebook 06.
 
     from utils import popularity, popularity_plots
-    figures = popularity.load()
+    figures = popularity.load_figures()
     popularity_plots.show(figures, "github_stars")     # what it counts, how it misleads, the figures, a plot
 """
 
@@ -34,7 +34,7 @@ def _source_line(figures, metric: str) -> str:
     return "Source: " + "; ".join(titles) + " (links under Sources)"
 
 
-def summary(figures, metric: str) -> str:
+def measure_summary(figures, metric: str) -> str:
     """A measure as Markdown: what it counts, how it misleads, its latest figures with date and source."""
     check_choice("metric", metric, tuple(METRICS))
     info = METRICS[metric]
@@ -49,7 +49,7 @@ def summary(figures, metric: str) -> str:
             f"Latest ({when}, {unit}): {latest}.{then}\n\n{_source_line(figures, metric)}.")
 
 
-def plot(figures, metric: str):
+def plot_measure(figures, metric: str):
     """One measure: a time series when it has several dates, else a bar chart titled with its date."""
     check_choice("metric", metric, tuple(METRICS))
     info, data = METRICS[metric], series(figures, metric)
@@ -73,8 +73,8 @@ def plot(figures, metric: str):
 
 def show(figures, metric: str) -> None:
     """Display a measure's summary (Markdown) and its plot."""
-    display(Markdown(summary(figures, metric)))
-    fig = plot(figures, metric)
+    display(Markdown(measure_summary(figures, metric)))
+    fig = plot_measure(figures, metric)
     display(fig)
     plt.close(fig)
 

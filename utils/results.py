@@ -1,12 +1,12 @@
 """Each measuring notebook's key results as a small JSON file, with when, where and with what it ran.
 
-Notebooks 01-05 call `record` in their verdict section; notebook 07 reads them back with `load`, falling
+Notebooks 01-05 call `record` in their verdict section; notebook 07 reads them back with `load_results`, falling
 back to the reference results committed under data/reference_results/ (one quiet run on the project's
 machine) when a learner has not run a notebook yet.
 
     from utils import results
     results.record("04_debugging", {"scores": {...}})      # writes results/04_debugging.json
-    results.load("04_debugging")                            # the learner's own run, else the reference
+    results.load_results("04_debugging")                            # the learner's own run, else the reference
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def record(notebook: str, key_results: dict, threads: int | None = None, folder:
     return path
 
 
-def validate(payload, where: str = "results") -> dict:
+def validate_results(payload, where: str = "results") -> dict:
     """`payload` if it has every field of a results file; ValueError naming the first missing one."""
     if not isinstance(payload, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(payload).__name__}")
@@ -84,7 +84,7 @@ def validate(payload, where: str = "results") -> dict:
     return payload
 
 
-def load(notebook: str, folder: Path | None = None, reference_folder: Path | None = None) -> dict:
+def load_results(notebook: str, folder: Path | None = None, reference_folder: Path | None = None) -> dict:
     """The learner's own results for `notebook` if readable, else the committed reference.
 
     The returned dict has the file's fields plus "source" ("own" or "reference") and "reason" (why the
@@ -95,11 +95,11 @@ def load(notebook: str, folder: Path | None = None, reference_folder: Path | Non
     reason = f"no results/{notebook}.json yet: run notebook {notebook[:2]} to measure on this machine"
     if own.exists():
         try:
-            return {**validate(json.loads(own.read_text()), str(own.name)), "source": "own", "reason": None}
+            return {**validate_results(json.loads(own.read_text()), str(own.name)), "source": "own", "reason": None}
         except (ValueError, OSError) as err:  # json.JSONDecodeError is a ValueError
             reason = f"results/{notebook}.json could not be used ({err})"
     reference = Path(REFERENCE_DIR if reference_folder is None else reference_folder) / f"{notebook}.json"
     if not reference.exists():
         raise FileNotFoundError(f"neither results/{notebook}.json nor the reference {reference} exists")
-    return {**validate(json.loads(reference.read_text()), str(reference.name)), "source": "reference",
+    return {**validate_results(json.loads(reference.read_text()), str(reference.name)), "source": "reference",
             "reason": reason}

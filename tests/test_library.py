@@ -1,0 +1,165 @@
+"""The library as a whole: every public helper checks its numeric and named arguments the same way.
+
+For each public function of `utils` with an int, float or str default, the test passes a wrong type
+(expects TypeError) and a wrong value (expects ValueError) for that argument alone, with valid values
+for the others, and wants the argument's name in the message. The checks come before any work, so
+these calls are fast. Also: no two modules define the same public name for different things.
+"""
+
+import importlib
+import inspect
+import pkgutil
+
+import numpy as np
+import pytest
+
+import utils
+from utils import data, models
+
+# Arguments that are free text: any string is a valid value (only the wrong type is tested).
+FREE_TEXT = {"hint", "where", "root", "name", "title", "xlabel", "ylabel"}
+# Public helpers whose wrong inputs are tested elsewhere, with reasons.
+SKIPPED = {
+    "bench": "its own package, tested in tests/test_bench*.py",
+    "timings.main": "a command line (argparse), tested in test_timings",
+}
+
+
+def _digits():
+    ds = data.load("digits")
+    return ds.x_train[:64], ds.y_train[:64]
+
+
+def _required(tmp_path):
+    """Valid values of the required arguments of each helper (by 'module.function')."""
+    x, y = _digits()
+    w = models.init_weights("mlp")
+    return {
+        "backends.run_in_backend": {"backend": "jax", "func": _a_function},
+        "bugs.train": {"framework": "torch"},
+        "data.load": {"name": "digits"},
+        "data.as_images": {"x": x},
+        "data.batch_order": {"n": 10, "batch_size": 2},
+        "data.keras_batches": {"x": x, "y": y, "batch_size": 8},
+        "data.tf_batches": {"x": x, "y": y, "batch_size": 8},
+        "data.torch_batches": {"x": x, "y": y, "batch_size": 8},
+        "debug_report.loss_figure": {"runs": {}},
+        "debugging.loss_curve_check": {"losses": [2.3, 2.2, 2.1, 2.0, 1.9, 1.8], "classes": 10},
+        "debugging.gradient_check": {"norms": [1.0] * 10},
+        "debugging.repeatability_check": {"first": [1.0], "second": [1.0]},
+        "debugging.logits_check": {"outputs": [[1.0, -1.0]]},
+        "debugging.pdb_session": {"seen": None, "commands": ["q"]},
+        "defaults.adam_epsilon": {"arch": "mlp", "weights": w, "x": x, "y": y},
+        "defaults.batchnorm": {"x": x},
+        "defaults.fit_shuffle": {"arch": "mlp", "weights": w, "x": x, "y": y},
+        "distributed.equivalent": {"result": {"max_difference": {"mean": 0.0}, "tolerance": 1e-6}},
+        "distributed.job": {"batch_size": 8},
+        "distributed.data_parallel": {"engine": "torch"},
+        "equivalence.compare_forward": {"arch": "mlp", "weights": w, "x": x},
+        "equivalence.compare_sgd_step": {"arch": "mlp", "weights": w, "x": x, "y": y},
+        "equivalence.training_batches": {"n": 10, "batch_size": 2, "steps": 3},
+        "equivalence.train_curves": {"arch": "mlp", "weights": w, "x": x, "y": y},
+        "equivalence.run_steps": {"framework": "torch", "model": None, "x": x, "y": y, "batches": []},
+        "exercises.explain": {"answer": 1.0, "expected": 1.0},
+        "exercises.check": {"name": "1", "answer": 1.0, "expected": 1.0},
+        "exercises.check_function": {"name": "1", "func": abs, "cases": [((1.0,), 1.0)]},
+        "exercises.report": {"name": "1", "reason": None},
+        "models.init_weights": {"arch": "mlp"},
+        "models.input_shape": {"arch": "cnn"},
+        "plots.figure": {"title": "t", "xlabel": "x (s)", "ylabel": "y (s)"},
+        "popularity.snapshot": {"figures": None, "metric": None},
+        "popularity.ranking": {"values": {"keras": 1.0, "torch": 2.0}},
+        "results.validate_results": {"payload": {}},
+        "shards.write_dataset": {"folder": tmp_path / "shards", "shards": 2},
+        "shards.temporary_dataset": {"shards": 2},
+        "shards.tf_dataset": {"folder": tmp_path / "missing", "batch_size": 8},
+        "shards.torch_loader": {"folder": tmp_path / "missing", "batch_size": 8},
+        "shards.keras_dataset": {"folder": tmp_path / "missing", "batch_size": 8},
+        "streaming.measure": {"name": "x", "make_batches": lambda: [], "data_mb": 1.0},
+        "streaming.measure_fit": {"name": "x", "model": None, "make_data": lambda: [], "data_mb": 1.0,
+                                  "batch_size": 8},
+        "streaming.check_fast_pipeline": {"name": "1", "make_pipeline": ...},
+        "tables.text_table": {"rows": [{"a": 1}]},
+        "timings.time_notebook": {"path": tmp_path / "none.ipynb"},
+        "training.keras_step": {"model": None},
+        "training.tensorflow_step": {"model": None},
+        "training.torch_step": {"model": None},
+        "training.make_step": {"framework": "torch", "model": None},
+        "training.keras_epsilon_in_torch": {"epsilon": 1e-7, "step": 1},
+    }
+
+
+def _a_function(values):
+    return values
+
+
+def _public_functions():
+    for info in pkgutil.iter_modules(utils.__path__):
+        if info.name.startswith("_") or info.name in SKIPPED:
+            continue
+        module = importlib.import_module(f"utils.{info.name}")
+        for name, func in vars(module).items():
+            if not name.startswith("_") and inspect.isfunction(func) and func.__module__ == module.__name__:
+                yield f"{info.name}.{name}", func
+
+
+CASES = [(where, func, p.name, p.default) for where, func in _public_functions() if where not in SKIPPED
+         for p in inspect.signature(func).parameters.values()
+         if p.default is not inspect.Parameter.empty and isinstance(p.default, int | float | str)
+         and not isinstance(p.default, bool)]
+
+
+def _call(func, kwargs):
+    result = func(**kwargs)
+    if hasattr(result, "__enter__"):  # a context manager checks its arguments when entered
+        with result:
+            pass
+    return result
+
+
+@pytest.mark.parametrize(("where", "func", "argument", "default"), CASES, ids=[f"{c[0]}:{c[2]}" for c in CASES])
+def test_a_wrong_type_is_a_type_error_and_a_wrong_value_a_value_error(where, func, argument, default, tmp_path):
+    required = _required(tmp_path)
+    assert where in required or not [p for p in inspect.signature(func).parameters.values()
+                                     if p.default is inspect.Parameter.empty and p.kind == p.POSITIONAL_OR_KEYWORD], \
+        f"add {where} to _required"
+    kwargs = dict(required.get(where, {}))
+    wrong_type = 3 if isinstance(default, str) else "3"
+    with pytest.raises(TypeError, match=argument):
+        _call(func, {**kwargs, argument: wrong_type})
+    if argument in FREE_TEXT:
+        return
+    wrong_value = "no-such-value" if isinstance(default, str) else -10**6
+    with pytest.raises(ValueError, match=argument):
+        _call(func, {**kwargs, argument: wrong_value})
+
+
+def test_no_public_name_means_two_things():
+    """A public name defined in two modules is a clash (a reader cannot tell which one a notebook means)."""
+    owners = {}
+    for where, _ in _public_functions():
+        module, name = where.split(".")
+        owners.setdefault(name, []).append(module)
+    allowed = {"main"}  # every command-line module has its own main()
+    clashes = {name: mods for name, mods in owners.items() if len(mods) > 1 and name not in allowed}
+    assert not clashes, clashes
+
+
+def test_every_module_says_which_notebooks_use_it():
+    for info in pkgutil.iter_modules(utils.__path__):
+        module = importlib.import_module(f"utils.{info.name}")
+        assert module.__doc__ and "used by" in module.__doc__.lower(), info.name
+        assert info.name in utils.__doc__, f"utils/__init__.py's map does not mention {info.name}"
+
+
+def test_no_module_is_longer_than_about_400_lines():
+    for path in sorted(__import__("pathlib").Path(utils.__file__).parent.rglob("*.py")):
+        assert len(path.read_text().splitlines()) <= 420, path.name
+
+
+def test_same_job_same_signature_across_frameworks():
+    from utils import training
+
+    assert len({str(inspect.signature(f)) for f in training.STEPS.values()}) == 1
+    assert len({str(inspect.signature(f)) for f in (models.keras_model, models.tf_model, models.torch_model)}) == 1
+    assert np.isfinite(1.0)
