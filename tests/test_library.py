@@ -48,7 +48,7 @@ def _required(tmp_path):
         "debugging.gradient_check": {"norms": [1.0] * 10},
         "debugging.repeatability_check": {"first": [1.0], "second": [1.0]},
         "debugging.logits_check": {"outputs": [[1.0, -1.0]]},
-        "debugging.pdb_session": {"seen": None, "commands": ["q"]},
+        "debugging.pdb_session": {"seen": None, "commands": ["q"]},  # max_lines is checked first
         "defaults.adam_epsilon": {"arch": "mlp", "weights": w, "x": x, "y": y},
         "defaults.batchnorm": {"x": x},
         "defaults.fit_shuffle": {"arch": "mlp", "weights": w, "x": x, "y": y},
@@ -67,7 +67,7 @@ def _required(tmp_path):
         "models.init_weights": {"arch": "mlp"},
         "models.input_shape": {"arch": "cnn"},
         "plots.figure": {"title": "t", "xlabel": "x (s)", "ylabel": "y (s)"},
-        "popularity.snapshot": {"figures": None, "metric": None},
+        "popularity.snapshot": {"figures": [], "metric": "github_stars"},
         "popularity.ranking": {"values": {"keras": 1.0, "torch": 2.0}},
         "results.validate_results": {"payload": {}},
         "shards.write_dataset": {"folder": tmp_path / "shards", "shards": 2},

@@ -1,9 +1,30 @@
-"""Shared helpers of the 'Keras vs TensorFlow vs PyTorch' notebooks, one module per concern.
+"""Shared helpers of the 'Keras vs TensorFlow vs PyTorch' notebooks: one module per concern.
 
-setup (quiet logs, seeds, threads, device report, setup check), data (offline datasets, same batches for
-every framework), models (one model in three frameworks from one set of weights), backends (a function under
-another Keras back end, in a child process), equivalence (do the three compute the same thing?),
-code_metrics (readability counted from source), bench (the speed benchmark kit), plots (one style),
-exercises (checks that explain a wrong answer), timings (each notebook's seconds and peak memory),
-checks (the argument checks the helpers share).
+A map for a new maintainer (each module's docstring says which notebooks use it):
+
+The series' foundations, used everywhere
+    frameworks   the one table of the frameworks (id, name, colour, Keras back end)
+    checks       argument checks: TypeError for a wrong type, ValueError for a wrong value
+    tables       the one text-table formatter
+    setup        the notebooks' first cell: check, quiet TensorFlow, seed, threads, device report
+    processes    thread caps, a child process's environment, container memory, quiet stderr
+    exercises    checks that explain a wrong answer and never crash
+    plots        one figure style and the framework colours
+    results      each measuring notebook's key results as JSON (read by notebook 07)
+    timings      each notebook's seconds and peak memory (`make timings`)
+
+Models, data and training (notebooks 00-05)
+    models       the same MLP / CNN / attention model in the three frameworks from one set of weights
+    data         offline datasets and the same batches for every framework
+    training     THE training step, once per framework (printed in 02, timed by bench)
+    equivalence  do the three compute the same numbers? (00, 01)
+    defaults     settings whose defaults differ, measured and aligned (01)
+    backends     a function under another Keras back end, in a child process (00, 03)
+    code_metrics readability counted from source (01, 03)
+
+One notebook each
+    bench        the speed benchmark kit, a package (02)
+    debugging, bugs, debug_report   captured errors and their scores, the bug catalogue, tables (04)
+    shards, streaming, distributed  a dataset on disk, pipelines measured, data parallel (05)
+    popularity, popularity_plots    sourced popularity figures, rankings, figures (06)
 """

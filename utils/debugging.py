@@ -325,11 +325,11 @@ def logits_check(outputs, atol: float = 1e-4) -> Finding:
 
 def pdb_session(seen: Capture, commands, max_lines: int = 30) -> str:
     """Run pdb's post-mortem on a captured error with scripted `commands`; return its cleaned output."""
+    check_int("max_lines", max_lines, minimum=1)
     if not isinstance(seen, Capture) or seen.error is None:
         raise TypeError("seen must be a Capture of a function that raised")
     if not isinstance(commands, list | tuple) or not all(isinstance(c, str) for c in commands):
         raise TypeError("commands must be a list of pdb commands as strings, e.g. ['where', 'p x.shape']")
-    check_int("max_lines", max_lines, minimum=1)
     out = io.StringIO()
     debugger = pdb.Pdb(stdin=io.StringIO("\n".join([*commands, "quit"]) + "\n"), stdout=out, nosigint=True)
     debugger.use_rawinput, debugger.prompt = False, "(Pdb) "  # IPython's debugger says "ipdb> " otherwise

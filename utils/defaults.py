@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from utils import data, models
-from utils.checks import check_array, check_int
+from utils.checks import check_array, check_int, check_number
 from utils.equivalence import Agreement, build_models, labels, model_input, run_steps, training_batches
 from utils.tables import text_table
 
@@ -66,6 +66,7 @@ def adam_epsilon(arch: str, weights: dict, x, y, steps: int = 20, lr: float = 1e
     Keras adds epsilon to sqrt(v) before the bias correction, PyTorch after it: the same number is not the
     same setting; aligned means PyTorch gets `keras_epsilon_in_torch(epsilon, t)` at each step t.
     """
+    check_number("lr", lr, minimum=0, inclusive=False)
     d = library_defaults()
     keras_eps, torch_eps = d["Keras"]["adam epsilon"], d["PyTorch"]["adam epsilon"]
     sizes = models.resolve_sizes(arch)
@@ -158,6 +159,7 @@ def fit_shuffle(arch: str, weights: dict, x, y, batch_size: int = 32, lr: float 
     import keras
     import torch
 
+    check_number("lr", lr, minimum=0, inclusive=False)
     sizes = models.resolve_sizes(arch)
     x = model_input(arch, x, sizes)
     y = labels(y, len(x), sizes["classes"])

@@ -311,6 +311,7 @@ def run_steps(framework: str, model, x, y, batches, optimizer: str = "sgd", lr: 
     PyTorch's Adam, at step t, the epsilon that reproduces Keras's update (`keras_epsilon_in_torch`).
     """
     check_choice("framework", framework, tuple(HARNESS_MODES))
+    lr = check_number("lr", lr, minimum=0, inclusive=False)
     step = training.make_step(framework, model, optimizer, lr, epsilon, mode=HARNESS_MODES[framework])
     losses = []
     for t, b in enumerate(batches, 1):

@@ -1,4 +1,7 @@
-"""Exercise checks that explain a wrong answer and never crash (used by every notebook's exercises).
+"""Exercise checks that explain a wrong answer and never crash.
+
+Used by every notebook's exercises (00-07), and by the notebook-specific checks in debug_report,
+popularity, streaming and bench.
 
     from utils.exercises import check, check_function
     check("1: the gradient", my_grad, expected=[2.0, 4.0])
@@ -27,6 +30,8 @@ def to_numpy(value) -> np.ndarray:
 
 def explain(answer, expected, rtol: float = 1e-5, atol: float = 1e-6) -> str | None:
     """Why `answer` does not match `expected` (None when it does)."""
+    check_number("rtol", rtol, minimum=0)
+    check_number("atol", atol, minimum=0)
     if answer is Ellipsis or answer is None:
         return "replace the `...` with your answer and run the cell again"
     if isinstance(expected, str | bool):
@@ -119,6 +124,9 @@ class Verdict:
 
 def report(name: str, reason: str | None, hint: str = "") -> Verdict:
     """Print "Exercise <name>: correct" (reason None) or "... not yet: <reason>. Hint: ..."; the Verdict."""
+    check_str("name", name)
+    if not isinstance(hint, str):
+        raise TypeError(f"hint must be a string, got {type(hint).__name__}")
     verdict = "correct" if reason is None else f"not yet: {reason}" + (f". Hint: {hint}" if hint else "")
     print(f"Exercise {name}: {verdict}")
     return Verdict(reason)

@@ -1,6 +1,6 @@
 """The one table of the frameworks: id, display name, colour, Keras back end name, installed package.
 
-Every module and notebook reads the frameworks from here (used by all notebooks, through the helpers).
+Used by every notebook, through the helpers: every module reads the frameworks from here.
 
     from utils.frameworks import COMPARED, framework
     [f.name for f in COMPARED]               # ['Keras', 'TensorFlow', 'PyTorch']: the series' order

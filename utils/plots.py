@@ -1,5 +1,7 @@
 """One plotting style for the series: the same colour for a framework in every figure, labelled axes.
 
+Used by every notebook with a figure (01-07) and by the plotting helpers of each notebook.
+
     from utils import plots
     fig, ax = plots.figure("Loss per step", xlabel="step", ylabel="cross-entropy loss")
     ax.plot(losses, color=plots.color("PyTorch"), label="PyTorch")

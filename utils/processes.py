@@ -37,6 +37,8 @@ CGROUP_MEMORY_FILES = (
 
 def container_memory(root: str = "/sys/fs/cgroup") -> tuple[int, int] | None:
     """(limit, used) bytes of this process's container, or None when there is no limit."""
+    if not isinstance(root, str | os.PathLike):
+        raise TypeError(f"root must be a folder path, got {type(root).__name__}")
     import psutil
 
     for limit_file, used_file in CGROUP_MEMORY_FILES:

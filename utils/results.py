@@ -1,6 +1,6 @@
 """Each measuring notebook's key results as a small JSON file, with when, where and with what it ran.
 
-Notebooks 01-05 call `record` in their verdict section; notebook 07 reads them back with `load_results`, falling
+Used by the measuring notebooks 01-05 (they call `record` in their verdict section) and by notebook 07: notebook 07 reads them back with `load_results`, falling
 back to the reference results committed under data/reference_results/ (one quiet run on the project's
 machine) when a learner has not run a notebook yet.
 
@@ -72,6 +72,7 @@ def record(notebook: str, key_results: dict, threads: int | None = None, folder:
 
 def validate_results(payload, where: str = "results") -> dict:
     """`payload` if it has every field of a results file; ValueError naming the first missing one."""
+    check_str("where", where)
     if not isinstance(payload, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(payload).__name__}")
     missing = [f for f in FIELDS if f not in payload]

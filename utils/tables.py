@@ -1,11 +1,13 @@
-"""Fixed-width text tables: the one formatter behind every table the helpers print (all notebooks).
+"""Fixed-width text tables: the one formatter behind every table the helpers print.
+
+Used by every notebook, through the helpers that print tables.
 
     print(text_table([{"framework": "Keras", "ms": 1.25}], align={"ms": ">"}))
 """
 
 from __future__ import annotations
 
-from utils.checks import check_dict
+from utils.checks import check_dict, check_int
 
 
 def text_table(rows, columns=None, align: dict | None = None, gap: int = 2) -> str:
@@ -21,6 +23,7 @@ def text_table(rows, columns=None, align: dict | None = None, gap: int = 2) -> s
     """
     if not isinstance(rows, list | tuple) or not rows or not all(isinstance(r, dict) for r in rows):
         raise TypeError(f"rows must be a non-empty list of dicts, got {type(rows).__name__}")
+    gap = check_int("gap", gap, minimum=1)
     columns = list(rows[0]) if columns is None else list(columns)
     align = check_dict("align", align or {})
     bad = {k: v for k, v in align.items() if v not in ("<", ">")}
