@@ -1,0 +1,68 @@
+"""Tests of utils.bench that start processes: the steps, the contention probe under a CPU burner, a real run."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from utils import bench
+from utils.bench import timing
+
+
+@pytest.mark.parametrize("workload, sizes", [("mlp", None), ("cnn", None),
+                                             ("attention", {"tokens": 5, "features": 12})])
+def test_flop_formula_matches_pytorch_flop_counter(workload, sizes):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for batch in (1, 6):
+        timed = bench.make_step("torch-eager", workload, batch, sizes)
+        with FlopCounterMode(display=False) as counter:
+            timed.block(1)
+        assert bench.step_flops(workload, batch, sizes) == counter.get_total_flops()
+
+
+def test_keras_refuses_another_back_end_in_this_process():
+    import keras
+
+    other = "jax" if keras.backend.backend() != "jax" else "torch"
+    config = {"jax": "keras-jax", "torch": "keras-torch"}[other]
+    with pytest.raises(ValueError, match="back end"):
+        bench.make_step(config, "mlp", 4)
+
+
+@pytest.mark.skipif(timing.usable_cpus() < 2, reason="the probe needs two cores to see one of them taken")
+def test_the_probe_flags_a_cpu_burning_process_and_the_burner_is_stopped():
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        results = [timing.judge_round(timing.probe(), calibration_s=1.0) for _ in range(3)]
+    finally:
+        burner.kill()
+        burner.wait()
+    assert sum(r["contended"] for r in results) >= 2, [round(r["efficiency"], 2) for r in results]
+    assert burner.returncode is not None
+
+
+def test_a_real_run_times_keras_through_fit_and_records_contention():
+    record = bench.run(["keras-tf", "tf-function", "torch-eager"], ["mlp"], [8], repeats=2, warmup=1,
+                       block_seconds=0.01, threads=1, matmul_size=128, all_at_once=True)
+    cells = {r["config"]: r for r in record["results"]}
+    assert all(r["state"] in bench.STATES[1:4] for r in cells.values()), cells
+    assert cells["keras-tf"]["per_call_s"] > 0 and cells["tf-function"]["per_call_s"] is None
+    assert len({round(r["first_loss"], 4) for r in cells.values()}) == 1, "same weights and data everywhere"
+    assert len(record["rounds"]) == 2 and all("efficiency" in r for r in record["rounds"])
+    assert record["workers"]["torch"]["threads"]["intra_op"] == 1
+    assert set(record["peak"]["by_library"]) == {"numpy", "tensorflow", "torch"}
+    assert "contention:" in bench.results_table(record)
+
+
+def test_a_worker_that_cannot_start_fails_every_cell_with_the_reason(tmp_path, monkeypatch):
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named numpy' >&2\nexit 3\n")
+    fake_python.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake_python))
+    record = bench.run(["tf-eager"], ["mlp"], 8, repeats=1)
+    assert [r["state"] for r in record["results"]] == ["failed"]
+    assert "exited (status 3)" in record["results"][0]["reason"]
+    assert "No module named numpy" in record["results"][0]["reason"]

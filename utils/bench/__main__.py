@@ -1,0 +1,85 @@
+"""`python -m utils.bench`: run the speed benchmark from the command line (notebook 02 runs it in Python).
+
+    python -m utils.bench --quick
+    python -m utils.bench --configs torch-eager,tf-function --workloads mlp --batches 32,256 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from utils.bench.configs import CONFIGS, WORKLOADS, check_grid, grid, scaled_sizes
+from utils.bench.record import save_record
+from utils.bench.runner import run
+from utils.bench.verdict import results_table, verdict
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the small grid (a minute or two on 2 cores)")
+    parser.add_argument("--configs", help=f"comma-separated, from: {','.join(CONFIGS)}")
+    parser.add_argument("--workloads", help=f"comma-separated, from: {','.join(WORKLOADS)}")
+    parser.add_argument("--batches", help="comma-separated batch sizes, used for every workload, e.g. 32,256")
+    parser.add_argument("--size", action="append", default=[], metavar="WORKLOAD.NAME=INT",
+                        help="a model size, e.g. mlp.hidden=512 (repeatable)")
+    parser.add_argument("--scale", type=int, default=1, help="multiply the models' widths (see scaled_sizes)")
+    parser.add_argument("--repeats", type=int, help="timed rounds")
+    parser.add_argument("--threads", type=int, help="pin every library to this many threads (default: all cores)")
+    parser.add_argument("--one-at-a-time", action="store_true", help="run the back ends one after another")
+    parser.add_argument("--json", type=Path, help="where to write the record (default results/bench-TIME.json)")
+    args = parser.parse_args(argv)
+    kwargs = grid(quick=args.quick)
+    try:
+        if args.configs:
+            kwargs["configs"] = tuple(args.configs.split(","))
+        if args.workloads:
+            kwargs["workloads"] = tuple(args.workloads.split(","))
+            kwargs["batches"] = {w: kwargs["batches"].get(w, (64,)) for w in kwargs["workloads"]}
+        if args.batches:
+            try:
+                kwargs["batches"] = tuple(int(b) for b in args.batches.split(","))
+            except ValueError:
+                raise ValueError(f"--batches must be ints such as 32,256, got {args.batches!r}") from None
+        if args.repeats is not None:
+            kwargs["repeats"] = args.repeats
+        kwargs["sizes"] = scaled_sizes(args.scale, kwargs["workloads"])
+        for workload, given in _parse_sizes(args.size).items():
+            kwargs["sizes"].setdefault(workload, {}).update(given)
+        kwargs["threads"] = args.threads
+        check_grid(**kwargs)
+    except (TypeError, ValueError) as err:
+        parser.error(str(err))
+    record = run(**kwargs, all_at_once=False if args.one_at_a_time else None, progress=_progress)
+    print(file=sys.stderr)
+    record["settings"]["command"] = "python -m utils.bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    path = save_record(record, args.json or Path("results") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    print(results_table(record))
+    configs, workload = record["settings"]["configs"], record["settings"]["workloads"][0]
+    if "torch-eager" in configs and "tf-function" in configs:
+        for batch in record["settings"]["batches"][workload]:
+            print(verdict(record, "torch-eager", "tf-function", workload, batch))
+    print(f"\nrecord written to {path}")
+    return 0 if any(r["state"] != "failed" for r in record["results"]) else 1
+
+
+def _progress(done: int, total: int, text: str) -> None:
+    print(f"\r[{done:>3}/{total}] {text[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+
+def _parse_sizes(items) -> dict:
+    sizes: dict = {}
+    for item in items:
+        try:
+            name, value = item.split("=")
+            workload, key = name.split(".")
+            sizes.setdefault(workload, {})[key] = int(value)
+        except ValueError as err:
+            raise ValueError(f"--size must look like WORKLOAD.NAME=INT (e.g. mlp.hidden=512), got {item!r}") from err
+    return sizes
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""`run`: the benchmark itself. Starts one worker per back end, warms every cell up, then times rounds.
+
+Used by notebook 02 (speed) and `python -m utils.bench`. Method:
+- one process per back end (Keras picks its back end at import); a NumPy process measures the matmul
+  peak and runs the contention probe before every round (`timing`);
+- warm-up: the first step (tracing and compiling happen there) is timed on its own (`first_step_s`);
+  more warm-up steps follow, untimed; Keras's `train_on_batch` is timed beside its `fit` (`per_call_s`);
+- samples: a block of steps (about `block_seconds`) ends with a device synchronisation; its time / steps
+  is one sample; one untimed round first re-sizes the blocks away from the parallel compiles;
+- configurations are interleaved: every round runs every cell once, in a new shuffled order;
+- the median of `repeats` samples with its quartiles; a cell is marked "noisy" or "contended" (`record`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import platform
+import time
+
+import numpy as np
+
+from utils.bench import timing
+from utils.bench.configs import CONFIGS, LEARNING_RATE, MATMUL_SIZE, PROCESSES, check_grid, step_flops
+from utils.bench.record import SCHEMA, Cell, as_dict, validate
+from utils.bench.workers import Worker, WorkerFailed
+from utils.checks import check_bool, check_int, check_seconds
+from utils.processes import available_memory
+
+ALL_AT_ONCE_MEMORY = 3.5e9  # bytes free needed to keep every back end's process alive together (~2.5 GB)
+
+
+def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repeats: int = 5, warmup: int = 2,
+        block_seconds: float = 0.03, threads: int | None = None, seed: int = 0, matmul_size: int = MATMUL_SIZE,
+        all_at_once: bool | None = None, timeout: float = 600, progress=None) -> dict:
+    """Run the benchmark; return the record (see `record.validate`).
+
+    Args:
+        configs, workloads, batches, sizes: the grid (see `check_grid`); batches an int, a list, or a dict
+            per workload.
+        repeats: timed rounds; warmup: untimed steps after the first; block_seconds: length of a sample.
+        threads: None (every core) or the threads each library may use.
+        all_at_once: keep every back end's process alive together (about 2.5 GB), so rounds interleave all
+            configurations; False: one back end at a time; None: choose by the memory available.
+        timeout: seconds allowed for each warm-up (compile) and each timed block.
+        progress: None, or a function called as progress(done, total, text) after each step of the run.
+    Returns:
+        The record: settings, machine, versions, per-round contention, the matmul peak, one result per cell.
+    """
+    configs, workloads, batches, sizes = check_grid(configs, workloads, batches, sizes, repeats, warmup,
+                                                    block_seconds, threads, seed)
+    check_int("matmul_size", matmul_size, minimum=1)
+    if all_at_once is not None:
+        check_bool("all_at_once", all_at_once)
+    check_seconds("timeout", timeout)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be None or a function (done, total, text), got {type(progress).__name__}")
+    start = time.perf_counter()
+    cells = [_cell(c, w, b, sizes[w]) for w in workloads for b in batches[w] for c in configs]
+    processes = [p for p in PROCESSES[1:] if any(c.process == p for c in cells)]
+    if all_at_once is None:
+        all_at_once = available_memory() > ALL_AT_ONCE_MEMORY
+    settings = {"configs": list(configs), "workloads": list(workloads), "batches": {w: list(b) for w, b in
+                batches.items()}, "sizes": sizes, "repeats": repeats, "warmup": warmup, "block_seconds": block_seconds,
+                "threads_requested": threads, "seed": seed, "learning_rate": LEARNING_RATE,
+                "matmul_size": matmul_size, "all_at_once": all_at_once, "max_spread": timing.MAX_SPREAD,
+                "min_efficiency": timing.MIN_EFFICIENCY, "max_slowdown": timing.MAX_SLOWDOWN}
+    record = {"schema": SCHEMA, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+              "settings": settings, "machine": machine(), "rounds": [], "workers": {},
+              "calibration_s": None}
+    groups = [processes] if all_at_once else [[p] for p in processes]
+    total = len(cells) + len(processes) + (repeats + 1) * len(groups)
+    done = [0]
+
+    def tick(text):
+        done[0] += 1
+        if progress:
+            progress(min(done[0], total), total, text)
+
+    matmuls = {}
+    numpy_worker = Worker("numpy", threads)
+    try:
+        try:
+            record["workers"]["numpy"] = numpy_worker.request_ready(timeout)
+            calibration = min(numpy_worker.request({"op": "probe"}, timeout)["all_s"] for _ in range(3))
+        except (WorkerFailed, KeyError) as err:  # no contention measure: nothing can be judged
+            record["workers"]["numpy"] = {"failed": str(err)}
+            for cell in cells:
+                cell.fail(f"no contention probe, so nothing is timed: {err}")
+            groups = []
+        else:
+            record["calibration_s"] = calibration
+            matmuls["numpy"] = _matmul(numpy_worker, "numpy", settings, repeats, timeout)
+        for group in groups:
+            workers = {}
+            try:
+                for p in group:
+                    workers[p] = Worker(p, threads)
+                mine = [c for c in cells if c.process in group]
+                _prepare(workers, mine, settings, timeout, record, tick)
+                matmuls.update({p: _matmul(w, p, settings, repeats, timeout) for p, w in workers.items()
+                                if p not in record["workers"] or "failed" not in record["workers"][p]})
+                _rounds(workers, numpy_worker, mine, repeats, seed + len(record["rounds"]), calibration, timeout,
+                        record, tick)
+            finally:
+                for w in workers.values():
+                    w.stop()
+    finally:
+        numpy_worker.stop()
+    record["versions"] = {"python": platform.python_version(), **{k: v for w in record["workers"].values()
+                                                                 for k, v in w.get("versions", {}).items()}}
+    finish(record, cells, matmuls)
+    record["wall_s"] = time.perf_counter() - start
+    return validate(record)
+
+
+def _cell(config: str, workload: str, batch: int, sizes: dict) -> Cell:
+    c = CONFIGS[config]
+    return Cell(config=config, label=c.label, framework=c.framework, process=c.process, workload=workload,
+                batch=batch, sizes=sizes, flops_per_step=step_flops(workload, batch, sizes))
+
+
+def _job(cell: Cell, settings: dict) -> dict:
+    return {"op": "prepare", "key": cell.key, "config": cell.config, "workload": cell.workload, "batch": cell.batch,
+            "sizes": cell.sizes, **{k: settings[k] for k in ("seed", "warmup", "block_seconds", "learning_rate",
+                                                            "matmul_size")}}
+
+
+def _prepare(workers: dict, cells: list, settings: dict, timeout: float, record: dict, tick) -> None:
+    """Workers start and warm their cells up in parallel, each through its own cells in order."""
+    pending = {p: [c for c in cells if c.process == p] for p in workers}
+    current = {p: None for p in workers}  # the cell each worker is warming up (None: starting)
+    deadline = {p: time.perf_counter() + timeout for p in workers}
+    while current:
+        for p in list(current):
+            cell = current[p]
+            try:
+                reply = workers[p].receive(0.05)
+                if reply is None and time.perf_counter() > deadline[p]:
+                    workers[p].popen.kill()
+                    raise WorkerFailed(f"the {p} worker did not answer within {timeout:.0f} s: stopped")
+            except WorkerFailed as err:
+                record["workers"][p] = {"failed": str(err)}
+                for c in [cell, *pending[p]] if cell else pending[p]:
+                    c.fail(str(err))
+                    tick(f"{c.label} {c.workload} {c.batch}: failed")
+                del current[p]
+                continue
+            if reply is None:
+                continue
+            if reply.get("ready"):
+                record["workers"][p] = {k: v for k, v in reply.items() if k != "ready"}
+                tick(f"{p} process ready")
+            elif reply["ok"]:
+                cell.device, cell.steps, cell.first_step_s = reply["device"], reply["steps"], reply["first_step_s"]
+                cell.first_loss, cell.estimate_s, cell.per_call_s = (reply["first_loss"], reply["estimate_s"],
+                                                                     reply["per_call_s"])
+                tick(f"{cell.label} {cell.workload} {cell.batch}: warmed up")
+            else:
+                cell.fail(reply["error"])
+                tick(f"{cell.label} {cell.workload} {cell.batch}: failed")
+            if pending[p]:
+                current[p] = pending[p].pop(0)
+                workers[p].send(_job(current[p], settings))
+                deadline[p] = time.perf_counter() + timeout
+            else:
+                del current[p]
+
+
+def _matmul(worker: Worker, process: str, settings: dict, repeats: int, timeout: float) -> dict | None:
+    """The library's float32 matmul rate: warm up, then `repeats` single products (None if it fails)."""
+    key = f"matmul|{process}"
+    try:
+        if not worker.request({**_job_matmul(key, settings)}, timeout)["ok"]:
+            return None
+        seconds = [worker.request({"op": "time", "key": key, "steps": 1}, timeout)["seconds"] for _ in range(repeats)]
+    except WorkerFailed:
+        return None
+    flops = 2 * settings["matmul_size"] ** 3
+    return {"median_gflops": flops / float(np.median(seconds)) / 1e9, "best_gflops": flops / min(seconds) / 1e9}
+
+
+def _job_matmul(key: str, settings: dict) -> dict:
+    return {"op": "prepare", "key": key, "config": "matmul", "matmul_size": settings["matmul_size"],
+            "seed": settings["seed"], "warmup": 1, "block_seconds": settings["block_seconds"]}
+
+
+def _rounds(workers, numpy_worker, cells, repeats, seed, calibration, timeout, record, tick) -> None:
+    """One untimed round (blocks re-sized away from the parallel compiles), then `repeats` timed rounds."""
+    rng = np.random.default_rng(seed)
+    block_seconds = record["settings"]["block_seconds"]
+    for r in range(repeats + 1):
+        live = [c for c in cells if c.state == "pending"]
+        if r:
+            try:
+                entry = timing.judge_round(numpy_worker.request({"op": "probe"}, timeout), calibration)
+            except WorkerFailed as err:  # no measure this round: counted as contended, not as quiet
+                entry = {"contended": True, "failed": str(err)}
+            record["rounds"].append({"processes": list(workers), **entry})
+        for cell in (live[i] for i in rng.permutation(len(live))):
+            if cell.state != "pending":  # its worker died earlier in this round
+                continue
+            try:
+                reply = workers[cell.process].request({"op": "time", "key": cell.key, "steps": cell.steps}, timeout)
+            except WorkerFailed as err:
+                for c in cells:
+                    if c.process == cell.process:
+                        c.fail(f"{err} (after {len(c.samples_s)} samples)")
+                continue
+            if not reply["ok"] or not math.isfinite(reply["loss"]):
+                cell.fail(reply.get("error") or f"the loss became {reply['loss']}")
+            elif r == 0:  # the faster of two estimates: one stalled block must not shrink every later one
+                cell.steps = timing.steps_for(min(reply["seconds"] / reply["steps"], cell.estimate_s), block_seconds)
+            else:
+                cell.samples_s.append(reply["seconds"] / reply["steps"])
+                cell.cpu_share.append(reply["cpu_s"] / reply["seconds"])
+                cell.rounds.append(len(record["rounds"]) - 1)
+        tick(f"round {r}/{repeats} of {', '.join(workers)}" if r else f"sizing round of {', '.join(workers)}")
+
+
+def finish(record: dict, cells: list, matmuls: dict) -> None:
+    """Statistics and state per cell, the matmul peak, each cell's share of it; fills record["results"]."""
+    peak = {p: m for p, m in matmuls.items() if m}
+    best = max(peak, key=lambda p: peak[p]["median_gflops"]) if peak else None
+    record["peak"] = {"gflops": peak[best]["median_gflops"] if best else None, "library": best, "by_library": peak}
+    contended = [r["contended"] for r in record["rounds"]]
+    for cell in cells:
+        if cell.state == "pending" and not cell.samples_s:
+            cell.fail(cell.reason or "no timed sample")
+        if cell.state == "failed":
+            continue
+        stats = timing.flags(cell.samples_s, [contended[i] for i in cell.rounds], record["settings"]["max_spread"])
+        for k in ("median", "q1", "q3", "min", "max"):
+            setattr(cell, f"{k}_s", stats[k])
+        cell.spread, cell.contended_share, cell.state = stats["spread"], stats["contended_share"], stats["state"]
+        cell.gflops = cell.flops_per_step / cell.median_s / 1e9
+        cell.share_of_peak = cell.gflops / record["peak"]["gflops"] if best else None
+    record["results"] = [as_dict(c) for c in cells]
+
+
+def machine() -> dict:
+    """Processor, cores usable by this process, OS and Python."""
+    import os
+    from pathlib import Path
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cpu_count": os.cpu_count(), "usable_cpus": timing.usable_cpus(),
+            "os": f"{platform.system()} {platform.release()}", "python": platform.python_version()}

@@ -1,0 +1,150 @@
+"""The steps the benchmark times, built from `utils.training` (the series' one training step per framework).
+
+Used by notebook 02 (speed) through `utils.bench`; runs inside a worker process (one back end each).
+Each timed thing has `block(steps)`: run `steps` steps, wait for the device, return (last loss, seconds
+or None). Keras is timed as users run it, through `fit` (one epoch of `steps` steps on one batch served
+again and again), from the epoch's start to its end (what a long epoch costs per step; `fit`'s own
+set-up before the epoch is left out); `per_call()` is one `train_on_batch`, the per-call cost beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from utils import models, training
+from utils.bench.configs import CONFIGS, LEARNING_RATE, check_grid, synthetic_batch
+from utils.checks import check_choice, check_int
+
+
+@dataclass
+class Timed:
+    """Something the worker times: `block(steps)` runs `steps` steps; returns (last loss, seconds or None).
+
+    seconds is None when the caller's clock around the call is the right measure.
+
+    `per_call` (Keras only) runs one `train_on_batch` and returns its loss; `device` says where it runs.
+    """
+
+    block: object
+    device: str
+    per_call: object = None
+
+
+def native_block(step: training.Step, x, y):
+    """`block(steps)` for a TensorFlow or PyTorch step: `steps` calls, then one wait for the device."""
+    def block(steps: int) -> float:
+        for _ in range(steps):
+            loss = step(x, y)
+        return step.sync(loss), None
+    return block
+
+
+def keras_fit_block(model, x: np.ndarray, y: np.ndarray):
+    """`block(steps)` for a compiled Keras model: `fit` for one epoch of `steps` steps on the batch (x, y)."""
+    import keras
+
+    class OneBatch(keras.utils.PyDataset):
+        def __init__(self, steps):
+            super().__init__()
+            self.steps = steps
+
+        def __len__(self):
+            return self.steps
+
+        def __getitem__(self, index):
+            return x, y
+
+    class EpochClock(keras.callbacks.Callback):  # epoch hooks only: Keras keeps its asynchronous dispatch
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):  # the epoch's logs are read back (synchronised) by now
+            self.seconds = time.perf_counter() - self.start
+
+    def block(steps: int):
+        clock = EpochClock()
+        history = model.fit(OneBatch(steps), epochs=1, verbose=0, shuffle=False, callbacks=[clock])
+        return float(history.history["loss"][-1]), clock.seconds
+    return block
+
+
+def make_step(config: str, workload: str, batch: int, sizes: dict | None = None, seed: int = 0,
+              learning_rate: float = LEARNING_RATE) -> Timed:
+    """The timed training step of `config` on `workload`, built in this process from `models.init_weights`."""
+    (config,), (workload,), _, per_sizes = check_grid(config, workload, batch, {workload: sizes} if sizes else None)
+    c = CONFIGS[config]
+    sizes = per_sizes[workload]
+    if c.framework == "keras":
+        import keras
+
+        check_choice("this process's Keras back end (run it through bench.run)", keras.backend.backend(),
+                     (c.process,))
+    weights = models.init_weights(workload, sizes, seed)
+    x, y = synthetic_batch(workload, batch, sizes, seed)
+    model = models.build_model(c.framework, workload, weights, sizes)
+    if c.framework == "keras":
+        step = training.keras_step(model, learning_rate=learning_rate, mode=c.mode)
+        return Timed(block=keras_fit_block(model, x, y), device=_keras_device(model),
+                     per_call=lambda: step.sync(step(x, y)))
+    if c.framework == "tensorflow":
+        import tensorflow as tf
+
+        x, y = tf.constant(x), tf.constant(y)
+        step = training.tensorflow_step(model, learning_rate=learning_rate, mode=c.mode)
+        return Timed(block=native_block(step, x, y), device=x.device or "cpu")
+    import torch
+
+    from utils.setup import torch_device
+
+    device = torch_device()
+    model = model.to(device)
+    if c.mode == "compiled":  # every model here shares one `forward`; past dynamo's limit (8) it would fall back
+        torch._dynamo.config.recompile_limit = max(64, torch._dynamo.config.recompile_limit)
+    tx = torch.from_numpy(models.to_torch_input(workload, x)).to(device)  # images: channels first
+    step = training.torch_step(model, learning_rate=learning_rate, mode=c.mode)
+    return Timed(block=native_block(step, tx, torch.from_numpy(y).to(device)), device=str(tx.device))
+
+
+def _keras_device(model) -> str:
+    variable = model.trainable_variables[0].value
+    device = getattr(variable, "device", None)
+    if device is None and hasattr(variable, "devices"):  # a JAX array
+        device = next(iter(variable.devices()))
+    return str(device)
+
+
+def matmul(library: str, n: int, seed: int = 0) -> Timed:
+    """A float32 (n x n) @ (n x n) product in one library (2 n^3 FLOPs a step), timed like a step."""
+    check_int("n", n, minimum=1)
+    rng = np.random.default_rng(seed)
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    if library == "numpy":
+        run, sync, device = (lambda: a @ b), (lambda c: float(c[0, 0])), "cpu"
+    elif library == "tensorflow":
+        import tensorflow as tf
+
+        ta, tb = tf.constant(a), tf.constant(b)
+        run, sync, device = (lambda: tf.matmul(ta, tb)), (lambda c: float(c[0, 0])), ta.device or "cpu"
+    elif library == "jax":
+        import jax
+
+        ja, jb = jax.device_put(a), jax.device_put(b)
+        product = jax.jit(lambda p, q: p @ q)
+        run, sync = (lambda: product(ja, jb)), (lambda c: float(c.block_until_ready()[0, 0]))
+        device = str(next(iter(ja.devices())))
+    else:
+        import torch
+
+        from utils.setup import torch_device
+
+        ta, tb = torch.from_numpy(a).to(torch_device()), torch.from_numpy(b).to(torch_device())
+        run, sync, device = (lambda: ta @ tb), (lambda c: float(c[0, 0].item())), str(ta.device)
+
+    def block(steps: int):
+        for _ in range(steps):
+            product_ = run()
+        return sync(product_), None
+    return Timed(block=block, device=device)

@@ -1,0 +1,127 @@
+"""Timing, statistics and the contention measure of the speed benchmark.
+
+Used by notebook 02 (speed) through `utils.bench`. Nothing here imports a deep-learning framework.
+
+Contention is measured directly, in a way a container cannot hide and the kit's own idle workers cannot
+fake (they wait on a pipe, using no CPU): before each round the NumPy worker times a fixed matrix
+product on one thread and on every usable core. On a free machine the product on n cores takes about
+1/n of the time on one (`efficiency` near 1); when another program holds a core, it cannot (efficiency
+drops towards 1/n). A round is contended when the efficiency falls below `MIN_EFFICIENCY` or the product
+takes more than `MAX_SLOWDOWN` times its calibration (its fastest time at the start of the run). The
+CPU pressure that Linux reports (/proc/pressure/cpu) is recorded beside it where it exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from utils.checks import check_int, check_number, check_seconds
+
+MAX_SPREAD = 0.10  # IQR / median above this: a noisy cell (torch.utils.benchmark warns from 0.10)
+MIN_EFFICIENCY = 0.6  # parallel efficiency of the probe below this: another program holds a core
+MAX_SLOWDOWN = 1.5  # the probe slower than its calibration by more than this: contended
+PROBE_SIZE = 384
+CONTENDED_SHARE = 0.25  # a cell with more than this share of its samples in contended rounds is contended
+
+
+def summarize(samples) -> dict:
+    """Median, quartiles, min, max and relative spread (IQR / median) of positive, finite samples."""
+    values = np.asarray(samples, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"samples must be a non-empty 1-D sequence of numbers, got shape {values.shape}")
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise ValueError(f"samples must be positive and finite (seconds), got {values.tolist()}")
+    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    return {"n": int(values.size), "median": float(median), "q1": float(q1), "q3": float(q3),
+            "min": float(values.min()), "max": float(values.max()), "spread": float((q3 - q1) / median)}
+
+
+def time_block(block, steps: int) -> dict:
+    """Run `block(steps)` once: seconds (the block's own clock when it has one), CPU seconds, the last loss."""
+    check_int("steps", steps, minimum=1)
+    wall, cpu = time.perf_counter(), time.process_time()
+    loss, inner = block(steps)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"seconds": inner or wall, "cpu_s": cpu * (inner or wall) / wall, "loss": loss, "steps": steps}
+
+
+def steps_for(step_seconds: float, block_seconds: float, max_steps: int = 10_000) -> int:
+    """How many steps fill a block of about `block_seconds`: at least 1, at most `max_steps`."""
+    check_seconds("step_seconds", step_seconds)
+    check_seconds("block_seconds", block_seconds)
+    return int(min(max_steps, max(1, round(block_seconds / step_seconds))))
+
+
+def warm_up(block, warmup: int, block_seconds: float) -> dict:
+    """Time the first step on its own, run `warmup` more, and choose the steps per timed block."""
+    check_int("warmup", warmup, minimum=0)
+    first = time_block(block, 1)
+    times = [time_block(block, 1)["seconds"] for _ in range(warmup)]
+    estimate = float(np.median(times)) if times else first["seconds"]
+    return {"first_step_s": first["seconds"], "first_loss": first["loss"], "estimate_s": estimate,
+            "steps": steps_for(estimate, block_seconds)}
+
+
+def cpu_pressure(path: str = "/proc/pressure/cpu") -> float | None:
+    """Linux's CPU pressure: % of the last 10 s in which some runnable task waited for a CPU (None: not here)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith("some"):
+                return float(line.split("avg10=")[1].split()[0])
+    return None
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's or taskset's limit counts)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def probe(n: int = PROBE_SIZE, repeats: int = 5) -> dict:
+    """Time a fixed float32 (n x n) product on one thread and on every usable core (the median of `repeats`).
+
+    Returns {"one_s", "all_s", "cpus", "efficiency"}: efficiency = one_s / (cpus * all_s), about 1 on a
+    free machine, towards 1/cpus when other programs hold the cores.
+    """
+    check_int("n", n, minimum=16)
+    check_int("repeats", repeats, minimum=1)
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    cpus = usable_cpus()
+
+    def typical(threads):
+        with threadpool_limits(threads):
+            a @ b  # wakes the thread pool
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                a @ b
+                times.append(time.perf_counter() - start)
+        return float(np.median(times))
+
+    one, every = typical(1), typical(cpus)
+    return {"one_s": one, "all_s": every, "cpus": cpus, "efficiency": min(1.0, one / (cpus * every))}
+
+
+def judge_round(probe_result: dict, calibration_s: float) -> dict:
+    """A round's contention entry: the probe, its slowdown against `calibration_s`, pressure, and the flag."""
+    calibration_s = check_seconds("calibration_s", calibration_s)
+    slowdown = probe_result["all_s"] / calibration_s
+    low = probe_result["cpus"] > 1 and probe_result["efficiency"] < MIN_EFFICIENCY
+    return {**probe_result, "slowdown": slowdown, "pressure": cpu_pressure(),
+            "contended": bool(low or slowdown > MAX_SLOWDOWN)}
+
+
+def flags(samples, contended_rounds, max_spread: float = MAX_SPREAD) -> dict:
+    """A cell's statistics and its state: "contended", "noisy" (IQR/median > max_spread) or "ok"."""
+    check_number("max_spread", max_spread, minimum=0)
+    stats = summarize(samples)
+    share = float(np.mean([bool(c) for c in contended_rounds])) if len(contended_rounds) else 0.0
+    state = "contended" if share > CONTENDED_SHARE else "noisy" if stats["spread"] > max_spread else "ok"
+    return {**stats, "contended_share": share, "state": state}
