@@ -170,6 +170,11 @@ def test_judge_round_flags_low_efficiency_or_slowdown():
     assert timing.judge_round({**quiet, "efficiency": 0.5}, 1e-3)["contended"]
     assert timing.judge_round(quiet, 0.5e-3)["contended"], "twice as slow as its calibration"
     assert not timing.judge_round({**quiet, "cpus": 1, "efficiency": 0.5}, 1e-3)["contended"]
+    assert timing.judge_round(quiet, 1e-3, others=0.5)["contended"], "another program used a core of two"
+    assert not timing.judge_round(quiet, 1e-3, others=0.05)["contended"]
+    before = {"wall": 0.0, "busy_s": 10.0, "own_s": 1.0, "cpus": 2}
+    assert timing.others_share(before, {"wall": 2.0, "busy_s": 13.0, "own_s": 2.0, "cpus": 2}) == 0.5
+    assert timing.others_share(None, before) is None
     with pytest.raises(ValueError, match="calibration_s"):
         timing.judge_round(quiet, 0)
 

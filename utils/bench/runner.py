@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import platform
 import time
 
@@ -191,12 +192,16 @@ def _rounds(workers, numpy_worker, cells, repeats, seed, calibration, timeout, r
     block_seconds = record["settings"]["block_seconds"]
     for r in range(repeats + 1):
         live = [c for c in cells if c.state == "pending"]
+        pids = [os.getpid(), numpy_worker.popen.pid, *(w.popen.pid for w in workers.values())]
+        probed = None
         if r:
             try:
-                entry = timing.judge_round(numpy_worker.request({"op": "probe"}, timeout), calibration)
+                probed = numpy_worker.request({"op": "probe"}, timeout)
             except WorkerFailed as err:  # no measure this round: counted as contended, not as quiet
-                entry = {"contended": True, "failed": str(err)}
-            record["rounds"].append({"processes": list(workers), **entry})
+                record["rounds"].append({"processes": list(workers), "contended": True, "failed": str(err)})
+            else:
+                record["rounds"].append({"processes": list(workers)})
+        snapshot = timing.cpu_snapshot(pids)
         for cell in (live[i] for i in rng.permutation(len(live))):
             if cell.state != "pending":  # its worker died earlier in this round
                 continue
@@ -215,6 +220,9 @@ def _rounds(workers, numpy_worker, cells, repeats, seed, calibration, timeout, r
                 cell.samples_s.append(reply["seconds"] / reply["steps"])
                 cell.cpu_share.append(reply["cpu_s"] / reply["seconds"])
                 cell.rounds.append(len(record["rounds"]) - 1)
+        if probed:  # judged at the round's end: other programs' CPU share is over the round itself
+            record["rounds"][-1].update(timing.judge_round(
+                probed, calibration, timing.others_share(snapshot, timing.cpu_snapshot(pids))))
         tick(f"round {r}/{repeats} of {', '.join(workers)}" if r else f"sizing round of {', '.join(workers)}")
 
 
@@ -240,7 +248,6 @@ def finish(record: dict, cells: list, matmuls: dict) -> None:
 
 def machine() -> dict:
     """Processor, cores usable by this process, OS and Python."""
-    import os
     from pathlib import Path
 
     cpu = platform.processor() or platform.machine()

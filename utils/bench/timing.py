@@ -7,8 +7,11 @@ fake (they wait on a pipe, using no CPU): before each round the NumPy worker tim
 product on one thread and on every usable core. On a free machine the product on n cores takes about
 1/n of the time on one (`efficiency` near 1); when another program holds a core, it cannot (efficiency
 drops towards 1/n). A round is contended when the efficiency falls below `MIN_EFFICIENCY` or the product
-takes more than `MAX_SLOWDOWN` times its calibration (its fastest time at the start of the run). The
-CPU pressure that Linux reports (/proc/pressure/cpu) is recorded beside it where it exists.
+takes more than `MAX_SLOWDOWN` times its calibration (its fastest time at the start of the run), or when
+other programs used more than `MAX_OTHERS` of the machine's CPU time during the round (`/proc/stat`'s busy
+time minus the CPU time of the benchmark's own processes; where /proc/stat shows a container's host, this
+counts the neighbours too, which errs towards "cannot tell"). The CPU pressure that Linux reports
+(/proc/pressure/cpu) is recorded beside it where it exists.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ MAX_SPREAD = 0.10  # IQR / median above this: a noisy cell (torch.utils.benchmar
 MIN_EFFICIENCY = 0.6  # parallel efficiency of the probe below this: another program holds a core
 MAX_SLOWDOWN = 1.5  # the probe slower than its calibration by more than this: contended
 PROBE_SIZE = 384
+MAX_OTHERS = 0.25  # other programs' share of all CPUs' time in a round above this: contended
 CONTENDED_SHARE = 0.25  # a cell with more than this share of its samples in contended rounds is contended
 
 
@@ -109,13 +113,42 @@ def probe(n: int = PROBE_SIZE, repeats: int = 5) -> dict:
     return {"one_s": one, "all_s": every, "cpus": cpus, "efficiency": min(1.0, one / (cpus * every))}
 
 
-def judge_round(probe_result: dict, calibration_s: float) -> dict:
-    """A round's contention entry: the probe, its slowdown against `calibration_s`, pressure, and the flag."""
+def cpu_snapshot(pids) -> dict | None:
+    """Wall clock, all CPUs' busy seconds (/proc/stat) and the CPU seconds of processes `pids` (None: no /proc)."""
+    import psutil
+
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        ticks = [int(v) for v in fields]
+        own = 0.0
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):
+                t = psutil.Process(pid).cpu_times()
+                own += t.user + t.system
+    except (OSError, ValueError, IndexError):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return {"wall": time.perf_counter(), "busy_s": (sum(ticks[:8]) - idle) / hz, "own_s": own,
+            "cpus": os.cpu_count() or 1}
+
+
+def others_share(before: dict | None, after: dict | None) -> float | None:
+    """Other programs' share of all CPUs' time between two `cpu_snapshot`s (0 = none, 1 = every core)."""
+    if before is None or after is None or after["wall"] <= before["wall"]:
+        return None
+    others = (after["busy_s"] - before["busy_s"]) - (after["own_s"] - before["own_s"])
+    return max(0.0, others / ((after["wall"] - before["wall"]) * after["cpus"]))
+
+
+def judge_round(probe_result: dict, calibration_s: float, others: float | None = None) -> dict:
+    """A round's contention entry: the probe, its slowdown, other programs' CPU share, pressure, the flag."""
     calibration_s = check_seconds("calibration_s", calibration_s)
     slowdown = probe_result["all_s"] / calibration_s
     low = probe_result["cpus"] > 1 and probe_result["efficiency"] < MIN_EFFICIENCY
-    return {**probe_result, "slowdown": slowdown, "pressure": cpu_pressure(),
-            "contended": bool(low or slowdown > MAX_SLOWDOWN)}
+    busy = others is not None and others > MAX_OTHERS
+    return {**probe_result, "slowdown": slowdown, "others": others, "pressure": cpu_pressure(),
+            "contended": bool(low or busy or slowdown > MAX_SLOWDOWN)}
 
 
 def flags(samples, contended_rounds, max_spread: float = MAX_SPREAD) -> dict:
