@@ -38,3 +38,22 @@ def test_unlabelled_figures_are_refused(kwargs):
 def test_bad_column_count_is_refused():
     with pytest.raises(ValueError, match="ncols == 0, must be >= 1"):
         plots.figure("t", "x", "y", ncols=0)
+
+
+def test_speed_bars_and_crossover_mark_noisy_and_failed_cells():
+    from test_bench import fake_record
+
+    record = fake_record({"torch-eager": (1.0e-3, 0.2), "tf-function": "failed", "keras-tf": (2e-3, 0.01)})
+    fig, ax = plots.speed_bars(record, "mlp", 32)
+    texts = [t.get_text() for t in ax.texts]
+    assert any("! noisy 40%" in t for t in texts) and any("failed" in t for t in texts)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["PyTorch eager", "tf.function", "Keras/TF"]
+    fig, ax = plots.crossover(record)
+    assert ax.get_xscale() == "log" and {t.get_text() for t in ax.get_legend().get_texts()} == {
+        "PyTorch eager", "Keras/TF"}
+    with pytest.raises(ValueError, match="batch 64"):
+        plots.speed_bars(record, "mlp", 64)
+    with pytest.raises(ValueError, match="workload"):
+        plots.crossover(record, "rnn")
+    with pytest.raises(TypeError, match="record"):
+        plots.speed_bars([], "mlp", 32)

@@ -59,3 +59,74 @@ def figure(title: str, xlabel: str, ylabel: str, ncols: int = 1, **kwargs):
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
     return fig, axes
+
+
+def _bench_color(config: str) -> str:
+    from utils.bench import CONFIGS
+    from utils.frameworks import framework
+
+    c = CONFIGS[config]
+    return framework("jax").color if c.process == "jax" else framework(c.framework).color
+
+
+def speed_bars(record: dict, workload: str, batch: int):
+    """Median ms per training step of every configuration (bars) with its interquartile range (whiskers).
+
+    Noisy and contended cells are hatched and labelled, failed ones named; used by notebook 02.
+    Returns (fig, ax).
+    """
+    from utils.bench import WORKLOADS, mark
+    from utils.checks import check_choice, check_dict
+
+    check_dict("record", record)
+    check_choice("workload", workload, WORKLOADS)
+    check_int("batch", batch, minimum=1)
+    cells = [r for r in record["results"] if (r["workload"], r["batch"]) == (workload, batch)]
+    if not cells:
+        raise ValueError(f"the record has no results on {workload} at batch {batch}")
+    fig, ax = figure(f"One training step, {workload} at batch {batch} (median, bars: IQR)",
+                     xlabel="time per step (ms, lower is faster)", ylabel="configuration")
+    for i, r in enumerate(cells):
+        if r["state"] == "failed":
+            ax.text(0, i, "  failed", va="center")
+            continue
+        median, q1, q3 = (1e3 * r[k] for k in ("median_s", "q1_s", "q3_s"))
+        ax.barh(i, median, xerr=[[median - q1], [q3 - median]], color=_bench_color(r["config"]),
+                hatch="//" if r["state"] != "ok" else None, edgecolor="black" if r["state"] != "ok" else None)
+        ax.text(q3, i, f"  {median:.3g} {mark(r)}", va="center", fontsize=9)
+    ax.set_yticks(range(len(cells)), [r["label"] for r in cells])
+    ax.invert_yaxis()
+    return fig, ax
+
+
+def crossover(record: dict, workload: str = "mlp"):
+    """Each configuration's share of the machine's matmul peak against the FLOPs of one step (log scale).
+
+    One line per configuration over the record's batch sizes and model sizes for `workload`; hollow
+    markers for noisy or contended cells. Used by notebook 02. Returns (fig, ax).
+    """
+    from utils.bench import WORKLOADS
+    from utils.checks import check_choice, check_dict
+
+    check_dict("record", record)
+    check_choice("workload", workload, WORKLOADS)
+    if not record["peak"]["gflops"]:
+        raise ValueError("the record has no matmul peak, so no share of it")
+    fig, ax = figure(f"Share of this machine's matmul peak, {workload} training step",
+                     xlabel="work per step (FLOPs, log scale)", ylabel="share of the matmul peak (%)")
+    configs = dict.fromkeys(r["config"] for r in record["results"] if r["workload"] == workload)
+    for config in configs:
+        cells = sorted((r for r in record["results"] if (r["config"], r["workload"]) == (config, workload)
+                        and r["state"] != "failed"), key=lambda r: r["flops_per_step"])
+        if not cells:
+            continue
+        x = [r["flops_per_step"] for r in cells]
+        y = [100 * r["share_of_peak"] for r in cells]
+        color = _bench_color(config)
+        ax.plot(x, y, "-", color=color, label=cells[0]["label"], alpha=0.8)
+        for xi, yi, r in zip(x, y, cells, strict=True):
+            ax.plot(xi, yi, "o", color=color, markerfacecolor=color if r["state"] == "ok" else "white")
+    ax.set_xscale("log")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, ncol=2, title="hollow: noisy or contended", title_fontsize=8)
+    return fig, ax
