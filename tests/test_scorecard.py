@@ -195,3 +195,20 @@ def test_bad_arguments_name_the_argument(synthetic, call, error, argument):
     card = scorecard.build_scorecard(*synthetic)
     with pytest.raises(error, match=argument):
         call(card)
+
+
+def test_speed_from_a_list_of_configurations_and_a_contended_run(tmp_path):
+    configurations = [{"framework": "torch", "median_ms": 0.4}, {"framework": "torch", "median_ms": 0.25},
+                      {"framework": "tensorflow", "median_ms": 0.35}, {"framework": "keras", "median_ms": 0.4},
+                      {"framework": "jax", "median_ms": 0.1}, "junk"]
+    assert scorecard.speed_times({"configurations": configurations}) == {"Keras": 0.4, "TensorFlow": 0.35,
+                                                                         "PyTorch": 0.25}
+    results.record("02_speed", {"configurations": configurations}, folder=tmp_path)
+    assert _rows(scorecard.build_scorecard(tmp_path, tmp_path))["high performance"]["verdict"] == "PyTorch"
+    results.record("02_speed", {"configurations": configurations, "contended": True}, folder=tmp_path)
+    row = _rows(scorecard.build_scorecard(tmp_path, tmp_path))["high performance"]
+    assert row["verdict"] == scorecard.CONTENDED and "contended" in row["evidence"]
+    card = scorecard.build_scorecard(tmp_path, tmp_path)
+    assert "contended" in recommender.recommend({"speed": 1, "debugging": 1}, card)["not_counted"][0]
+    assert "high performance (2019: TensorFlow): " + scorecard.CONTENDED in scorecard.claim_check(
+        scorecard.build_scorecard(tmp_path, tmp_path))

@@ -2,8 +2,9 @@
 
 Used by notebook 07. `recommend` is a plain, deterministic function: each priority's score for a
 framework is the mean of that framework's scores on the scorecard rows of that priority; the total is
-the weighted mean over the priorities that have a score. Every reason names the scorecard row it comes
-from, and a priority with no measured row is listed as not counted (never guessed). The ipywidgets
+the weighted mean over the priorities that have a score (a contended speed run has none). Every
+reason names the scorecard row it comes from, and a priority with no measured row is listed as not
+counted (never guessed). The ipywidgets
 widget only calls `recommend`; the exercise checks compute their answers from the learner's scorecard.
 
     from utils import recommender, scorecard
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from utils.checks import check_dict, check_number
 from utils.exercises import explain, report
-from utils.scorecard import CLOSE, NAMES, PRIORITIES, _check_card, build_scorecard
+from utils.scorecard import CLOSE, CONTENDED, NAMES, PRIORITIES, _check_card, build_scorecard
 
 
 def _check_weights(weights, name) -> dict:
@@ -51,7 +52,7 @@ def recommend(weights, card) -> dict:
         weight = float(weights.get(priority, 0))
         if weight == 0:
             continue
-        rows = [r for r in card if r["priority"] == priority and r["scores"] is not None]
+        rows = [r for r in card if r["priority"] == priority and r["scores"] is not None and r["verdict"] != CONTENDED]
         if not rows:
             missing = [f"{r['scenario']}: {r['verdict']}" for r in card if r["priority"] == priority]
             not_counted.append(f"{priority} (weight {weight:g}): no score ({'; '.join(missing) or 'no row'})")

@@ -26,6 +26,7 @@ CLOSE = 0.10  # scores (shares of the best) less than 0.10 below the leader's co
 DEBUG_MARGIN = 1.0  # notebook 04's own margin, in points of its 0-4 error-message score
 SOURCE_NOTE = "authors' reading of sources, not a measurement"
 NOT_MEASURED_02 = "not measured yet: run notebook 02"
+CONTENDED = "cannot tell: the speed run was contended (run notebook 02 on a quiet machine)"
 SPEED_KEYS = ("ms_per_step", "best_ms_per_step", "median_ms")  # accepted shapes of 02's per-framework time
 
 # Sources for the rows the series did not measure (cited with URLs in notebook 07 too).
@@ -171,34 +172,51 @@ def _debugging(r):
                                    "planted bugs: " + ", ".join(f"{n} {means[n]:.2f}" for n in NAMES)), margin
 
 
+def _framework_name(key):
+    for f in COMPARED:
+        if key in (f.name, f.id):
+            return f.name
+    return None
+
+
+def _ms(value):
+    value = value.get("median", value.get("median_ms", value.get("ms_per_step"))) if isinstance(value, dict) else value
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+
+
 def speed_times(key_results) -> dict:
     """Milliseconds per step per framework from notebook 02's key results (ValueError if absent).
 
     Args:
-        key_results: the "results" object of results/02_speed.json; one of SPEED_KEYS maps each framework
-            (name or id) to ms per step (a number, or a dict with "median").
+        key_results: the "results" object of results/02_speed.json. Either one of SPEED_KEYS maps each
+            framework (name or id) to ms per step (a number, or a dict with "median"), or a list under
+            "configurations" holds {"framework", "median_ms"} entries (the fastest per framework counts).
     """
     check_dict("key_results", key_results)
-    for key in SPEED_KEYS:
-        table = key_results.get(key)
-        if not isinstance(table, dict):
-            continue
-        by_name = {}
-        for f in COMPARED:
-            value = table.get(f.name, table.get(f.id))
-            value = value.get("median") if isinstance(value, dict) else value
-            if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-                by_name[f.name] = float(value)
+    candidates = [key_results[k] for k in SPEED_KEYS if isinstance(key_results.get(k), dict)]
+    configurations = key_results.get("configurations")
+    if isinstance(configurations, list):
+        best = {}
+        for entry in configurations:
+            if isinstance(entry, dict) and _framework_name(entry.get("framework")) and _ms(entry) is not None:
+                name = _framework_name(entry["framework"])
+                best[name] = min(best.get(name, float("inf")), _ms(entry))
+        candidates.append(best)
+    for table in candidates:
+        by_name = {_framework_name(k): _ms(v) for k, v in table.items() if _framework_name(k) and _ms(v)}
         if len(by_name) == len(NAMES):
             return by_name
     raise ValueError(f"key_results: no per-framework time (expected one of {list(SPEED_KEYS)} mapping "
-                     f"{list(NAMES)} to ms per step)")
+                     f"{list(NAMES)} to ms per step, or a 'configurations' list)")
 
 
 def _speed(r):
     ms = speed_times(r)
-    return _shares(ms, True), ("notebook 02, best ms per training step per framework: "
-                               + ", ".join(f"{n} {ms[n]:.3g} ms" for n in NAMES))
+    evidence = "notebook 02, best ms per training step per framework: " + ", ".join(
+        f"{n} {ms[n]:.3g} ms" for n in NAMES)
+    if r.get("contended") is True:  # notebook 02 saw other programs on the CPU: no ranking
+        return _shares(ms, True), evidence + " (the run was contended)", 1.0
+    return _shares(ms, True), evidence
 
 
 MEASURED = {"rapid prototyping": _prototyping, "flexibility": _flexibility, "multiple back ends": _backends,
@@ -254,8 +272,11 @@ def _measured_row(scenario, pick, priority, notebook, folder, reference_folder):
                   f"({type(err).__name__}: {err})")
         return _row(scenario, pick, priority, notebook, None, f"not measured: {reason}", "not measured",
                     loaded["source"], reason)
-    return _row(scenario, pick, priority, notebook, scores, evidence, "measured", loaded["source"],
-                loaded["reason"], *margin)
+    row = _row(scenario, pick, priority, notebook, scores, evidence, "measured", loaded["source"],
+               loaded["reason"], *margin)
+    if notebook == "02_speed" and loaded["results"].get("contended") is True:
+        row["verdict"] = CONTENDED
+    return row
 
 
 def _cell(row, name):
@@ -331,7 +352,7 @@ def claim_check(card) -> str:
     _check_card(card)
     lines = []
     for r in card:
-        if r["scores"] is None:
+        if r["scores"] is None or r["verdict"] == CONTENDED:
             status = r["verdict"]
         elif r["claim_2019"] not in NAMES:
             status = f"new row: {r['verdict']}"
