@@ -2,9 +2,10 @@
 
 Used by notebook 02 (speed) through `utils.bench`; runs inside a worker process (one back end each).
 Each timed thing has `block(steps)`: run `steps` steps, wait for the device, return (last loss, seconds
-or None). Keras is timed as users run it, through `fit` (one epoch of `steps` steps on one batch served
-again and again), from the epoch's start to its end (what a long epoch costs per step; `fit`'s own
-set-up before the epoch is left out); `per_call()` is one `train_on_batch`, the per-call cost beside it.
+or None). Keras is timed as users run it, through `fit`: one epoch of `steps` steps on one batch served
+again and again (a repeated tf.data dataset on TensorFlow, a PyDataset elsewhere), clocked from the
+epoch's start to its end (`fit`'s own set-up before the epoch is left out); `per_call()` is one
+`train_on_batch`, the per-call cost shown beside it.
 """
 
 from __future__ import annotations
@@ -64,9 +65,20 @@ def keras_fit_block(model, x: np.ndarray, y: np.ndarray):
         def on_epoch_end(self, epoch, logs=None):  # the epoch's logs are read back (synchronised) by now
             self.seconds = time.perf_counter() - self.start
 
+    if keras.backend.backend() == "tensorflow":  # what a TensorFlow user feeds `fit`: a tf.data pipeline
+        import tensorflow as tf
+
+        repeated = tf.data.Dataset.from_tensors((x, y)).repeat()
+
+        def data(steps):
+            return {"x": repeated, "steps_per_epoch": steps}
+    else:
+        def data(steps):
+            return {"x": OneBatch(steps)}
+
     def block(steps: int):
         clock = EpochClock()
-        history = model.fit(OneBatch(steps), epochs=1, verbose=0, shuffle=False, callbacks=[clock])
+        history = model.fit(**data(steps), epochs=1, verbose=0, shuffle=False, callbacks=[clock])
         return float(history.history["loss"][-1]), clock.seconds
     return block
 

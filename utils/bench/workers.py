@@ -128,7 +128,7 @@ class Worker:
 def serve(process: str) -> None:
     """Import one back end, then answer requests from stdin (replies on the real stdout, logs to stderr)."""
     from .steps import make_step, matmul
-    from .timing import probe, time_block, warm_up
+    from .timing import probe, steps_for, time_block, warm_up
 
     reply = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
@@ -147,6 +147,9 @@ def serve(process: str) -> None:
                 cells[job["key"]] = timed
                 out = {**warm_up(timed.block, job["warmup"], job["block_seconds"]), "device": timed.device,
                        "per_call_s": _per_call(timed.per_call) if timed.per_call else None}
+                if out["per_call_s"]:  # a one-step fit epoch is mostly the epoch's own start: size by the call
+                    out["estimate_s"] = out["per_call_s"]
+                    out["steps"] = steps_for(out["per_call_s"], job["block_seconds"])
             else:
                 out = time_block(cells[job["key"]].block, job["steps"])
             out["ok"] = True

@@ -1,0 +1,88 @@
+"""Notebook 02's helpers around the benchmark: a progress bar, an explorer widget, the exercise checks.
+
+Used by notebook 02 (speed). The exercises' expected answers are computed here, never in the notebook.
+"""
+
+from __future__ import annotations
+
+from utils.bench.configs import CONFIGS
+from utils.bench.record import find_cell
+from utils.bench.verdict import Verdict, verdict
+from utils.checks import check_dict, check_int
+from utils.exercises import check, check_function, report
+
+
+def progress_bar(description: str = "benchmark"):
+    """A function for `run(progress=...)` that shows one ipywidgets bar (one updating line without Jupyter)."""
+    try:
+        import ipywidgets as widgets
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is None:
+            raise ImportError
+    except ImportError:
+        def show(done, total, text):
+            print(f"\r{description}: {done}/{total} {text[:60]:<60}", end="" if done < total else "\n", flush=True)
+        return show
+    bar = widgets.IntProgress(min=0, max=1, description=description)
+    label = widgets.Label()
+    display(widgets.HBox([bar, label]))
+
+    def update(done, total, text):
+        bar.max, bar.value, label.value = total, done, text
+    return update
+
+
+def explorer(record: dict):
+    """A widget: pick two configurations and a batch size; it prints the verdict from `record`."""
+    check_dict("record", record)
+    import ipywidgets as widgets
+
+    names = {r["label"]: r["config"] for r in record["results"]}
+    cases = sorted({(r["workload"], r["batch"]) for r in record["results"]})
+    a = widgets.Dropdown(options=list(names), description="A")
+    b = widgets.Dropdown(options=list(names), value=list(names)[-1], description="B")
+    where = widgets.Dropdown(options=[(f"{w}, batch {n}", (w, n)) for w, n in cases], description="workload")
+    return widgets.interactive(lambda a, b, where: print(verdict(record, names[a], names[b], *where)),
+                               a=a, b=b, where=where)
+
+
+def check_can_tell(record: dict, a: str, b: str, workload: str, batch: int, answer) -> object:
+    """Exercise: the learner decides "faster", "slower", "about as fast" or "cannot tell" for a against b."""
+    words = ("faster", "slower", "about as fast", "cannot tell")
+    if isinstance(answer, Verdict):
+        return report("1", "that is bench.verdict's answer, not yours: read the two rows of the table and decide")
+    if answer is Ellipsis:
+        return report("1", f"replace the `...` with one of {list(words)}")
+    if answer not in words:
+        return report("1", f"answer with one of {list(words)}, got {answer!r}")
+    expected = verdict(record, a, b, workload, batch).word
+    return check("1", answer, expected, hint="a cell marked noisy or contended, or overlapping IQRs: cannot tell")
+
+
+def check_payback(func) -> object:
+    """Exercise: `func(compile_s, slow_ms, fast_ms)` returns the steps after which compiling has paid back."""
+    import math
+
+    def steps(compile_s, slow_ms, fast_ms):
+        return math.inf if fast_ms >= slow_ms else math.ceil(1e3 * compile_s / (slow_ms - fast_ms))
+    cases = [((c, s, f), steps(c, s, f)) for c, s, f in ((2.0, 0.5, 0.3), (10.0, 1.0, 0.9), (1.0, 0.3, 0.4))]
+    return check_function("2", func, cases, hint="each step saves slow_ms - fast_ms; round up; never: math.inf")
+
+
+def check_best_share(record: dict, workload: str, batch: int, answer) -> object:
+    """Exercise: which configuration reaches the largest share of the matmul peak (any not told apart counts)."""
+    check_dict("record", record)
+    check_int("batch", batch, minimum=1)
+    if answer is Ellipsis:
+        return report("3", "replace the `...` with a configuration name such as 'torch-eager'")
+    if answer not in CONFIGS:
+        return report("3", f"answer with a configuration name from {list(CONFIGS)}, got {answer!r}")
+    cells = [r for r in record["results"] if (r["workload"], r["batch"]) == (workload, batch)
+             and r["state"] != "failed"]
+    best = min(cells, key=lambda r: r["median_s"])["config"]
+    find_cell(record, answer, workload, batch)
+    close = answer == best or verdict(record, answer, best, workload, batch).word in ("about as fast", "cannot tell")
+    return check("3", True, close) if close else report(
+        "3", f"{CONFIGS[answer].label} is told apart from the best on this run; look at the % peak column again")
