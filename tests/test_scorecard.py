@@ -150,6 +150,9 @@ def test_exercise_checks_never_raise_and_catch_the_helpers_output(synthetic, cap
     assert recommender.scorecard_exercise(1, " Cannot Tell ", card)
     assert not recommender.scorecard_exercise(1, recommender.speed_record_verdict(recommender.EXERCISE_1), card)
     assert "predict it yourself" in capsys.readouterr().out.splitlines()[-1]
+    helper_answer = recommender.weight_where_leader_changes(*recommender.EXERCISE_2, card)
+    assert not recommender.scorecard_exercise(2, helper_answer, card)
+    assert "computed that for you" in capsys.readouterr().out
 
 
 def test_the_figure_and_tables_build(synthetic):

@@ -110,11 +110,19 @@ def recommender_widget(card):
     return widgets.VBox([*sliders.values(), out])
 
 
+_CALLED = set()  # the exercise helpers a learner has called (their answers are then not the learner's own)
+
+
 def weight_where_leader_changes(base, priority, card, steps=None):
     """The smallest weight (0, 0.5, 1, ... up to 10) of `priority`, added to `base`, that changes the leader.
 
     Returns None when the leader never changes in that range. `steps` defaults to 0.5-wide steps.
     """
+    _CALLED.add("weight_where_leader_changes")
+    return _first_change(base, priority, card, steps)
+
+
+def _first_change(base, priority, card, steps):
     _check_weights(base, "base")
     if priority not in PRIORITIES:
         raise ValueError(f"priority must be one of {list(PRIORITIES)}, got {priority!r}")
@@ -159,10 +167,13 @@ def scorecard_exercise(number, answer, card) -> object:
         hint = ("rebuild the speed row in your head: each framework's score is the fastest time divided by its "
                 "time, and scores closer than scorecard.CLOSE to the leader's are 'cannot tell'")
     else:
-        expected = weight_where_leader_changes(*EXERCISE_2, card)
+        expected = _first_change(*EXERCISE_2, card, None)
         hint = "try the weights with recommender.recommend and watch the 'leader' line"
         if isinstance(answer, dict):
             return report("2", "answer with one number, the weight, not a recommendation", hint)
+        if "weight_where_leader_changes" in _CALLED and answer == expected:
+            return report("2", "weight_where_leader_changes computed that for you: find the weight with "
+                          "recommender.recommend instead, and say why it changes there", hint)
     try:
         reason = explain(answer, expected)
     except Exception as err:  # a learner's answer of any type gets an explanation

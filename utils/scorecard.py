@@ -34,7 +34,7 @@ SOURCES = {
     "object detection": [
         ("torchvision detection models (Faster R-CNN, RetinaNet, SSD, FCOS)",
          "https://pytorch.org/vision/stable/models.html#object-detection-instance-segmentation-and-person-keypoint-detection"),
-        ("KerasHub object detectors (RetinaNet, YOLOV8 via KerasCV's successor)", "https://keras.io/keras_hub/"),
+        ("KerasHub, Keras's model library", "https://keras.io/keras_hub/"),
         ("TensorFlow Model Garden", "https://github.com/tensorflow/models/tree/master/official"),
         ("PyPI download ranks 2026-11: ultralytics 1343, keras-hub 6508, tf-models-official 14323",
          "https://pypi.org/project/ultralytics/"),
@@ -51,7 +51,7 @@ SOURCES = {
     "deployment (mobile, browser)": [
         ("LiteRT (formerly TensorFlow Lite) for mobile and edge", "https://ai.google.dev/edge/litert"),
         ("TensorFlow.js for the browser", "https://www.tensorflow.org/js"),
-        ("ExecuTorch: PyTorch on mobile and edge", "https://pytorch.org/executorch-overview"),
+        ("ExecuTorch: PyTorch on mobile and edge", "https://github.com/pytorch/executorch"),
         ("Keras model export (SavedModel, then LiteRT or TF.js)",
          "https://keras.io/api/models/model_saving_apis/export/"),
     ],
@@ -162,7 +162,7 @@ def _large(r):
     which = {"Keras": "Keras", "TensorFlow": "TensorFlow", "PyTorch": "PyTorch"}
     scores = {n: 1.0 if any(flat[p] for p in flat if p.startswith(which[n])) else 0.0 for n in NAMES}
     return scores, ("notebook 05, peak memory while streaming a dataset from disk stays flat as the data grows "
-                    "for " + ", ".join(p for p, f in flat.items() if f))
+                    "for " + "; ".join(p for p, f in flat.items() if f))
 
 
 def _debugging(r):
@@ -289,7 +289,8 @@ def scenario_markdown(card) -> str:
     lines = ["| scenario | 2019 pick | today (this series) | " + " | ".join(NAMES) + " | evidence |",
              "|" + "---|" * (4 + len(NAMES))]
     for row in card:
-        where = f"[{row['notebook'][:2]}]({row['link'].removeprefix('notebooks/')})" if row["link"] else "sources"
+        where = (f"[{row['notebook'][:2]}]({row['link'].removeprefix('notebooks/')})" if row["link"] else
+                 "sources " + " ".join(f"[{i}]({url})" for i, (_, url) in enumerate(SOURCES[row["scenario"]], 1)))
         lines.append(f"| {row['scenario']} | {row['claim_2019']} | {row['verdict']} | "
                      + " | ".join(_cell(row, n) for n in NAMES) + f" | {where}: {row['evidence']} |")
     return "\n".join(lines)
