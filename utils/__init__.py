@@ -27,4 +27,5 @@ One notebook each
     debugging, bugs, debug_report   captured errors and their scores, the bug catalogue, tables (04)
     shards, streaming, distributed  a dataset on disk, pipelines measured, data parallel (05)
     popularity, popularity_plots    sourced popularity figures, rankings, figures (06)
+    scorecard, recommender          the 2019 scenarios judged from 01-06's results; priorities -> ranking (07)
 """
