@@ -91,3 +91,13 @@ def test_exercise_checks(capsys):
     assert "ZeroDivisionError" in capsys.readouterr().out
     with pytest.raises(ValueError, match="name"):
         streaming.check("four", 1)
+
+
+def test_plot_has_titles_labels_and_one_line_per_pipeline():
+    rows = [row(name, mb, speed, peak) for name in ("NumPy in memory", "TensorFlow tf.data")
+            for mb, speed, peak in ((8.5, 1e5, 5), (136.3, 2e5, 6))]
+    fig = streaming.plot(rows)
+    left, right = fig.axes[:2]
+    assert left.get_yscale() == "log" and left.get_ylabel() and right.get_ylabel().endswith("(MB)")
+    assert left.get_title() and right.get_title() and left.get_xlabel().endswith("(MB)")
+    assert len(left.get_lines()) == len(right.get_lines()) == 2
