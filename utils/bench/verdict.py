@@ -47,10 +47,10 @@ def _why_not(cell: dict, max_spread: float) -> str | None:
         return f"{cell['label']} failed ({cell['reason']})"
     if cell["state"] == "contended":
         return (f"{cell['label']} was timed while another program held the CPU "
-                f"({100 * cell['contended_share']:.0f}% of its rounds); {ADVICE}")
+                f"({100 * cell['contended_share']:.0f}% of its rounds)")
     if cell["spread"] > max_spread:
         return (f"{cell['label']}'s spread (IQR/median) is {100 * cell['spread']:.0f}%, over the "
-                f"{100 * max_spread:.0f}% limit; {ADVICE}, or use more repeats")
+                f"{100 * max_spread:.0f}% limit")
     return None
 
 
@@ -69,7 +69,9 @@ def verdict(record: dict, a: str, b: str, workload: str, batch: int, margin: flo
     where = f"on {workload} at batch {batch}"
     reasons = [r for r in (_why_not(ca, max_spread), _why_not(cb, max_spread)) if r]
     if reasons:
-        return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: " + "; ".join(reasons) + ".")
+        advice = "" if all("failed (" in r for r in reasons) else f"; {ADVICE}"
+        return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: " + "; ".join(reasons)
+                       + advice + ".")
     ratio = ca["median_s"] / cb["median_s"]
     both = f"{ca['label']} {_ms(ca['median_s'])}, {cb['label']} {_ms(cb['median_s'])}"
     overlap = ca["q1_s"] <= cb["q3_s"] and cb["q1_s"] <= ca["q3_s"]
