@@ -196,3 +196,27 @@ def test_command_line_rejects_bad_input_before_starting_anything(capsys):
         assert info.value.code == 2
     err = capsys.readouterr().err
     assert "keras-cntk" in err and "lstm" in err
+
+
+def test_exercise_checks_compute_the_answer_and_catch_the_helper(capsys):
+    import math
+
+    from utils.bench import lesson
+
+    record = fake_record()
+    assert not lesson.check_can_tell(record, "keras-tf", "tf-function", "mlp", 32, ...)
+    assert not lesson.check_can_tell(record, "keras-tf", "tf-function", "mlp", 32, "quicker")
+    assert not lesson.check_can_tell(record, "keras-tf", "tf-function", "mlp", 32, "faster")
+    assert lesson.check_can_tell(record, "keras-tf", "tf-function", "mlp", 32, "slower")
+    helper = bench.verdict(record, "keras-tf", "tf-function", "mlp", 32)
+    assert not lesson.check_can_tell(record, "keras-tf", "tf-function", "mlp", 32, helper)
+    busy = fake_record(contended_rounds=(0, 1, 2))
+    assert lesson.check_can_tell(busy, "keras-tf", "tf-function", "mlp", 32, "cannot tell")
+    assert lesson.check_payback(lambda c, s, f: math.inf if f >= s else math.ceil(1000 * c / (s - f)))
+    assert not lesson.check_payback(lambda c, s, f: 1000 * c / (s - f))
+    assert not lesson.check_payback(...)
+    assert lesson.check_best_share(record, "mlp", 32, "tf-function")
+    assert not lesson.check_best_share(record, "mlp", 32, "keras-tf")
+    assert not lesson.check_best_share(record, "mlp", 32, "jax")
+    out = capsys.readouterr().out
+    assert "bench.verdict's answer, not yours" in out and out.count(": correct") == 4
