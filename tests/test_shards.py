@@ -37,7 +37,7 @@ def collect(batches) -> list[bytes]:
 
 
 def test_write_is_deterministic_and_sized_as_the_manifest_says(folder, tmp_path):
-    manifest = shards.validate(folder)
+    manifest = shards.validate_shards(folder)
     assert manifest["examples"] == SHARDS * PER_SHARD and len(manifest["shards"]) == SHARDS
     assert manifest["bytes"] == sum(p.stat().st_size for p in folder.glob("shard-*.bin"))
     shards.write_dataset(tmp_path / "again", SHARDS, PER_SHARD, n_features=FEATURES, n_classes=3, seed=1)
@@ -110,7 +110,7 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
 
 def test_temporary_dataset_is_removed_after_use():
     with shards.temporary_dataset(2, 8, n_features=4) as path:
-        assert shards.validate(path)["examples"] == 16
+        assert shards.validate_shards(path)["examples"] == 16
     assert not path.exists() and not path.parent.exists()
 
 
@@ -126,7 +126,7 @@ def copy(folder, tmp_path):
 def test_missing_shard(copy):
     (copy / "shard-00002.bin").unlink()
     with pytest.raises(shards.ShardError, match="'shard-00002.bin' is missing"):
-        shards.validate(copy)
+        shards.validate_shards(copy)
     with pytest.raises(shards.ShardError, match="missing"):
         shards.torch_loader(copy, BATCH)
 
@@ -134,7 +134,8 @@ def test_missing_shard(copy):
 def test_truncated_shard(copy):
     path = copy / "shard-00001.bin"
     path.write_bytes(path.read_bytes()[:-7])
-    for reader in (shards.validate, lambda f: shards.tf_dataset(f, BATCH), lambda f: shards.keras_dataset(f, BATCH)):
+    readers = (shards.validate_shards, lambda f: shards.tf_dataset(f, BATCH), lambda f: shards.keras_dataset(f, BATCH))
+    for reader in readers:
         with pytest.raises(shards.ShardError, match="'shard-00001.bin' is truncated"):
             reader(copy)
 
@@ -145,22 +146,22 @@ def test_corrupt_shard_and_manifest(copy):
     data[100] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(shards.ShardError, match="'shard-00004.bin' is corrupt: its checksum"):
-        shards.validate(copy)
+        shards.validate_shards(copy)
     data[0] ^= 0xFF  # the magic bytes: caught even without checksums
     path.write_bytes(bytes(data))
     with pytest.raises(shards.ShardError, match="header does not match"):
-        shards.validate(copy, checksums=False)
+        shards.validate_shards(copy, checksums=False)
     (copy / "manifest.json").write_text("{not json")
     with pytest.raises(shards.ShardError, match="manifest.json in 'copy' is corrupt"):
-        shards.validate(copy)
+        shards.validate_shards(copy)
     (copy / "manifest.json").write_text(json.dumps({"format": "other"}))
     with pytest.raises(shards.ShardError, match="not in the format"):
-        shards.validate(copy)
+        shards.validate_shards(copy)
 
 
 def test_no_manifest(tmp_path):
     with pytest.raises(shards.ShardError, match="no manifest.json"):
-        shards.validate(tmp_path)
+        shards.validate_shards(tmp_path)
 
 
 @pytest.mark.parametrize("call, error, name", [
@@ -170,7 +171,7 @@ def test_no_manifest(tmp_path):
     (lambda f: shards.write_dataset(f / "x", 2, n_classes=1), ValueError, "n_classes"),
     (lambda f: shards.write_dataset(f, 2), FileExistsError, "exists already"),
     (lambda f: shards.write_dataset(f / "a" / "b", 2), FileNotFoundError, "parent"),
-    (lambda f: shards.validate(f, checksums="yes"), TypeError, "checksums"),
+    (lambda f: shards.validate_shards(f, checksums="yes"), TypeError, "checksums"),
     (lambda f: shards.tf_dataset(f, BATCH, cycle_length=0), ValueError, "cycle_length"),
     (lambda f: shards.tf_dataset(f, BATCH, per_example=1), TypeError, "per_example"),
     (lambda f: shards.torch_loader(f, BATCH, num_workers=-1), ValueError, "num_workers"),

@@ -13,9 +13,9 @@ def row(name, mb, speed, peak, low=None, high=None):
 
 def test_measure_counts_examples_and_memory():
     batches = [(np.zeros((4, 2)), np.zeros(4))] * 5
-    r = streaming.measure("list", lambda: iter(batches), 1.0, repeats=2)
+    r = streaming.measure_pipeline("list", lambda: iter(batches), 1.0, repeats=2)
     assert r["examples"] == 20 and r["examples_per_s"] > 0 and r["first_batch_s"] >= 0
-    big = streaming.measure("big", lambda: iter([(np.ones((20_000_000,), np.uint8), [0])]), 1.0)
+    big = streaming.measure_pipeline("big", lambda: iter([(np.ones((20_000_000,), np.uint8), [0])]), 1.0)
     assert big["peak_mb"] >= 0
 
 
@@ -47,7 +47,7 @@ def test_peak_memory_counts_new_children_only():
 def test_measure_rejects_bad_arguments(kwargs, error, name):
     args = {"name": "x", "make_batches": lambda: [], "data_mb": 1.0, **kwargs}
     with pytest.raises(error, match=name):
-        streaming.measure(**args)
+        streaming.measure_pipeline(**args)
 
 
 def test_growth_flat_and_growing():
@@ -73,7 +73,7 @@ def test_table_and_verdict():
     parallel = [{"engine": "torch", "name": "torch DDP", "replicas": 2, "tolerance": 1e-6,
                  "max_difference": {"mean": 1e-8, "sum": 1e-2}, "examples_per_s": {"1": 100.0, "2": 50.0}}]
     assert "examples/s" in streaming.table(reads)
-    text, key = streaming.verdict(sweep, reads, parallel)
+    text, key = streaming.pipeline_verdict(sweep, reads, parallel)
     assert "NumPy in memory: data 8 -> 136 MB, peak memory 9 -> 275 MB: GROWS" in text
     assert "Is Keras limited to small data? No" in text and "8.0x faster" in text and "10.0x slower" in text
     assert "yes (largest difference 1.0e-08" in text and "x0.50" in text
@@ -81,22 +81,23 @@ def test_table_and_verdict():
 
 
 def test_exercise_checks(capsys):
-    assert not streaming.check("2: memory", ...)
-    assert streaming.check("2: memory", {"megabytes": 2 * 4 * 4096 * 65 * 4 / 1e6, "grows_with_dataset": False})
-    assert not streaming.check("3: batch", {"global_batch_size": 32, "step_too_large_by": 4.0})
-    assert streaming.check("3: batch", {"global_batch_size": 128, "step_too_large_by": 4})
-    assert not streaming.check("1: fast", streaming.slow_pipeline)
+    assert not streaming.check_exercise("2: memory", ...)
+    right = {"megabytes": 2 * 4 * 4096 * 65 * 4 / 1e6, "grows_with_dataset": False}
+    assert streaming.check_exercise("2: memory", right)
+    assert not streaming.check_exercise("3: batch", {"global_batch_size": 32, "step_too_large_by": 4.0})
+    assert streaming.check_exercise("3: batch", {"global_batch_size": 128, "step_too_large_by": 4})
+    assert not streaming.check_exercise("1: fast", streaming.slow_pipeline)
     assert "slow pipeline or called shards.tf_dataset" in capsys.readouterr().out
-    assert not streaming.check("1: fast", lambda *a: 1 / 0)
+    assert not streaming.check_exercise("1: fast", lambda *a: 1 / 0)
     assert "ZeroDivisionError" in capsys.readouterr().out
     with pytest.raises(ValueError, match="name"):
-        streaming.check("four", 1)
+        streaming.check_exercise("four", 1)
 
 
 def test_plot_has_titles_labels_and_one_line_per_pipeline():
     rows = [row(name, mb, speed, peak) for name in ("NumPy in memory", "TensorFlow tf.data")
             for mb, speed, peak in ((8.5, 1e5, 5), (136.3, 2e5, 6))]
-    fig = streaming.plot(rows)
+    fig = streaming.plot_pipelines(rows)
     left, right = fig.axes[:2]
     assert left.get_yscale() == "log" and left.get_ylabel() and right.get_ylabel().endswith("(MB)")
     assert left.get_title() and right.get_title() and left.get_xlabel().endswith("(MB)")

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from utils.checks import check_int, check_names, check_number
+from utils.checks import check_choice, check_int, check_names, check_number
 
 ENGINES = ("keras", "tensorflow", "torch")  # Keras on JAX's DataParallel, tf.distribute, torch DDP
 ENGINE_NAMES = {"keras": "keras.distribution.DataParallel (JAX)",
@@ -60,6 +60,7 @@ def max_replicas() -> int:
 
 def equivalent(result: dict, reduction: str = "mean") -> bool:
     """True when `reduction`'s data-parallel step matched the whole-batch step within the tolerance."""
+    check_choice("reduction", reduction, REDUCTIONS)
     return result["max_difference"][reduction] <= result["tolerance"]
 
 
@@ -72,6 +73,8 @@ def free_port() -> int:
 
 def job(batch_size: int, seed: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:
     """The MLP's starting weights and one batch (features, labels), the same in every process."""
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("seed", seed, minimum=0)
     from utils.models import init_weights
 
     rng = np.random.default_rng([seed, batch_size])

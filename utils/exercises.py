@@ -136,5 +136,3 @@ def _short(args) -> str:
     text = ", ".join(f"array of shape {np.shape(a)}" if np.ndim(a) > 1 else repr(a) for a in args)
     return f"({text[:80]})"
 
-
-_report = report  # TEMPORARY alias while notebooks 04/05's helpers move to `report`; removed before landing

@@ -1,8 +1,8 @@
 """Each measuring notebook's key results as a small JSON file, with when, where and with what it ran.
 
-Used by the measuring notebooks 01-05 (they call `record` in their verdict section) and by notebook 07: notebook 07 reads them back with `load_results`, falling
-back to the reference results committed under data/reference_results/ (one quiet run on the project's
-machine) when a learner has not run a notebook yet.
+Used by the measuring notebooks 01-05 (they call `record` in their verdict section) and by notebook 07,
+which reads them back with `load_results`, falling back to the reference results committed under
+data/reference_results/ (one quiet run on the project's machine) when a learner has not run a notebook yet.
 
     from utils import results
     results.record("04_debugging", {"scores": {...}})      # writes results/04_debugging.json

@@ -122,7 +122,7 @@ def temporary_dataset(shards: int, examples_per_shard: int = 4096, n_features: i
         shutil.rmtree(parent, ignore_errors=True)
 
 
-def validate(folder, checksums: bool = True) -> dict:
+def validate_shards(folder, checksums: bool = True) -> dict:
     """The manifest of `folder` after checking every shard is there, whole, and (optionally) intact.
 
     Raises:
@@ -161,7 +161,7 @@ def load_in_memory(folder) -> tuple[np.ndarray, np.ndarray]:
 
     The records are read straight into one array the size of the dataset (no second copy while loading).
     """
-    manifest = validate(folder, checksums=False)
+    manifest = validate_shards(folder, checksums=False)
     width, per_shard = manifest["n_features"] + 1, manifest["examples_per_shard"]
     values = np.empty((manifest["examples"], width), dtype="<f4")
     for i, entry in enumerate(manifest["shards"]):
@@ -182,7 +182,7 @@ class ShardBatches:
     def __init__(self, folder, batch_size: int, manifest: dict | None = None):
         check_int("batch_size", batch_size, minimum=1)
         self.folder = Path(folder)
-        self.manifest = validate(folder, checksums=False) if manifest is None else manifest
+        self.manifest = validate_shards(folder, checksums=False) if manifest is None else manifest
         per_shard = self.manifest["examples_per_shard"]
         if per_shard % batch_size:
             raise ValueError(f"batch_size == {batch_size} must divide examples_per_shard == {per_shard}, "
@@ -220,7 +220,7 @@ def tf_dataset(folder, batch_size: int, cycle_length: int = 2, per_example: bool
     """
     check_int("cycle_length", cycle_length, minimum=1)
     check_bool("per_example", per_example)
-    manifest = validate(folder, checksums=False)
+    manifest = validate_shards(folder, checksums=False)
     ShardBatches(folder, batch_size, manifest)  # checks batch_size against the shards
     from utils.setup import import_tensorflow
 

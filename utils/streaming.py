@@ -2,8 +2,8 @@
 
 Used by notebook 05, with `utils.shards` (the data on disk) and `utils.distributed` (data parallel).
 
-    row = measure("tf.data", lambda: shards.tf_dataset(folder, 1024), data_mb=34.1)
-    print(table(rows)); fig = plot(rows); print(verdict(rows, speeds, dp_results)[0])
+    row = measure_pipeline("tf.data", lambda: shards.tf_dataset(folder, 1024), data_mb=34.1)
+    print(table(rows)); fig = plot_pipelines(rows); print(pipeline_verdict(rows, speeds, dp_results)[0])
 
 Peak memory is what the pipeline adds while it runs: the growth of this process's resident memory (RSS)
 over its level just before, plus the memory unique to each worker process that the pipeline starts
@@ -76,7 +76,7 @@ def _row(name, data_mb, runs) -> dict:
             "first_batch_s": statistics.median(r[1] for r in runs), "peak_mb": max(r[2] for r in runs) / 1e6}
 
 
-def measure(name: str, make_batches, data_mb: float, repeats: int = 1) -> dict:
+def measure_pipeline(name: str, make_batches, data_mb: float, repeats: int = 1) -> dict:
     """Iterate once over `make_batches()` (a new iterable of (x, y) batches) per repeat, and measure it.
 
     Returns:
@@ -102,7 +102,7 @@ def measure(name: str, make_batches, data_mb: float, repeats: int = 1) -> dict:
 
 
 def measure_fit(name: str, model, make_data, data_mb: float, batch_size: int, repeats: int = 1) -> dict:
-    """`measure` for one epoch of Keras `model.fit(make_data(), shuffle=False)`; first batch = first step."""
+    """`measure_pipeline` for one epoch of Keras `model.fit(make_data(), shuffle=False)`; first batch = first step."""
     _check_run(name, data_mb, repeats)
     check_int("batch_size", batch_size, minimum=1)
     import keras
@@ -136,7 +136,7 @@ def table(rows) -> str:
                        for r in rows], align={"examples/s": ">", "range": ">"})
 
 
-def plot(rows):
+def plot_pipelines(rows):
     """Throughput and peak memory against dataset size, one line per pipeline."""
     from matplotlib.ticker import FuncFormatter, LogLocator
 
@@ -189,11 +189,11 @@ def compare(fast: dict, slow: dict) -> str:
     return f"cannot tell ({ratio:.2f}x, inside the noise)"
 
 
-def verdict(sweep, reads, parallel) -> tuple[str, dict]:
+def pipeline_verdict(sweep, reads, parallel) -> tuple[str, dict]:
     """The notebook's verdict, built from its measurements: memory growth, what limits a pipeline, data parallel.
 
     Args:
-        sweep: `measure` rows of several pipelines at several dataset sizes (one is "NumPy in memory").
+        sweep: `measure_pipeline` rows of several pipelines at several dataset sizes (one is "NumPy in memory").
         reads: rows at one size, including "TensorFlow tf.data" and "TensorFlow tf.data, per example",
             "PyTorch DataLoader, 0 workers" and "PyTorch DataLoader, 2 workers".
         parallel: `utils.distributed.data_parallel` results, one per engine.
@@ -251,6 +251,7 @@ def check_fast_pipeline(name: str, make_pipeline, speedup: float = 2.0):
     The check writes its own small dataset, reads it with both pipelines, and wants every example exactly
     once and at least `speedup` times the slow pipeline's examples/s (best of 3 runs each).
     """
+    check_number("speedup", speedup, minimum=1)
     from utils import exercises, shards
 
     if make_pipeline is Ellipsis or not callable(make_pipeline):
@@ -259,16 +260,16 @@ def check_fast_pipeline(name: str, make_pipeline, speedup: float = 2.0):
         return exercises.report(name, "you reused the slow pipeline or called shards.tf_dataset: write your own "
                                  "tf.data pipeline", "")
     with shards.temporary_dataset(8, 4096, seed=5) as folder:
-        manifest = shards.validate(folder)
+        manifest = shards.validate_shards(folder)
         args = ([str(folder / e["file"]) for e in manifest["shards"]], 512, manifest["record_bytes"],
                 manifest["header_bytes"], manifest["n_features"])
         x, _ = shards.load_in_memory(folder)
         try:
             got = np.concatenate([np.asarray(b[0]) for b in make_pipeline(*args)])
-            mine = max(measure("yours", lambda: make_pipeline(*args), 1.0)["examples_per_s"] for _ in range(3))
+            mine = max(measure_pipeline("yours", lambda: make_pipeline(*args), 1.0)["examples_per_s"] for _ in range(3))
         except Exception as err:  # the learner's code: explain, never crash
             return exercises.report(name, f"your pipeline raised {type(err).__name__}: {err}", "")
-        slow = max(measure("slow", lambda: slow_pipeline(*args), 1.0)["examples_per_s"] for _ in range(3))
+        slow = max(measure_pipeline("slow", lambda: slow_pipeline(*args), 1.0)["examples_per_s"] for _ in range(3))
     if got.shape != x.shape or sorted(map(bytes, got)) != sorted(map(bytes, x)):
         reason = f"it must give every example exactly once: got {len(got)} rows for {len(x)} examples"
     elif mine < speedup * slow:
@@ -282,7 +283,7 @@ EXERCISE_2 = {"batch_size": 4096, "num_workers": 2, "prefetch_factor": 4, "n_fea
 EXERCISE_3 = {"replicas": 4, "per_replica_batch": 32}
 
 
-def check(name: str, answer):
+def check_exercise(name: str, answer):
     """Check exercise 1, 2 or 3 of notebook 05 (chosen by the number `name` starts with)."""
     from utils import exercises
 
