@@ -114,17 +114,20 @@ def probe(n: int = PROBE_SIZE, repeats: int = 5) -> dict:
 
 
 def cpu_snapshot(pids) -> dict | None:
-    """Wall clock, all CPUs' busy seconds (/proc/stat) and the CPU seconds of processes `pids` (None: no /proc)."""
+    """Wall clock, all CPUs' busy seconds (/proc/stat), CPU seconds of `pids` and their children (None: no /proc)."""
     import psutil
 
     try:
         fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
         ticks = [int(v) for v in fields]
         own = 0.0
-        for pid in pids:
+        for pid in pids:  # each process and its children (torch.compile's compile workers, for one)
             with contextlib.suppress(psutil.Error):
-                t = psutil.Process(pid).cpu_times()
-                own += t.user + t.system
+                process = psutil.Process(pid)
+                for p in [process, *process.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        t = p.cpu_times()
+                        own += t.user + t.system
     except (OSError, ValueError, IndexError):
         return None
     hz = os.sysconf("SC_CLK_TCK")
