@@ -19,16 +19,13 @@ from __future__ import annotations
 import inspect
 import json
 import linecache
-import subprocess
 import sys
 import textwrap
 import traceback
 
 from utils.checks import check_choice, check_int, check_names, check_seconds
 from utils.frameworks import KERAS_BACKENDS
-from utils.processes import check_threads, child_environment, clean_stderr
-
-_MARK = "@@utils.backends result@@"
+from utils.processes import check_threads, child_environment, print_result, run_module
 
 
 class BackendError(RuntimeError):
@@ -46,15 +43,8 @@ def run_in_backend(backend: str, func, *args, seed: int = 0, threads: int | None
     check_seconds("timeout", timeout)
     payload = _payload(func, args, kwargs, seed, threads)
     env = {**child_environment(threads), "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    try:
-        done = subprocess.run([sys.executable, "-m", "utils.backends"], input=payload, env=env,
-                              capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as err:
-        raise BackendError(f"{func.__name__} did not finish within {timeout} s under back end {backend!r}") from err
-    if done.returncode != 0 or _MARK not in done.stdout:
-        raise BackendError(f"{func.__name__} failed under Keras back end {backend!r}. "
-                           f"The child process said:\n{clean_stderr(done.stderr)}")
-    return json.loads(done.stdout.split(_MARK, 1)[1])
+    return run_module("utils.backends", payload, env, timeout, f"{func.__name__} under Keras back end {backend!r}",
+                      BackendError)
 
 
 def run_on_each_backend(func, *args, backends=KERAS_BACKENDS, **kwargs) -> dict:
@@ -101,7 +91,7 @@ def _child() -> None:
         except Exception as err:  # printed by `traceback`, which shows the function's own source lines
             traceback.print_exception(err.with_traceback(err.__traceback__.tb_next))
             sys.exit(1)
-    print(_MARK + json.dumps(result))
+    print_result(result)
 
 
 class _stdout_to_stderr:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from utils import data, models
+from utils import data, models, training
 from utils.checks import check_choice, check_int
 from utils.frameworks import COMPARED_IDS
 
@@ -67,22 +67,7 @@ def _keras_train_step(model, x, y, loss=None, jit_compile="auto"):
 
 
 def _tf_train_step(model, x, y):
-    return tf_step_function(model)(x, y)
-
-
-def tf_step_function(model):
-    """The TensorFlow training step of the catalogue (a tf.function doing one SGD step) for `model`."""
-    import tensorflow as tf
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x)))
-        for var, grad in zip(model.w.values(), tape.gradient(loss, list(model.w.values())), strict=True):
-            var.assign_sub(LR * grad)
-        return loss
-
-    return step
+    return training.tensorflow_step(model, "sgd", LR, mode="graph")(x, y)  # the series' one step
 
 
 def _torch_train_step(model, x, y):

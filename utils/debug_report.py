@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils import bugs, data, debugging, plots
+from utils import bugs, data, debugging, plots, training
 from utils.checks import check_choice, check_dict, check_int, check_str
 from utils.exercises import report
 from utils.frameworks import COMPARED, COMPARED_IDS, framework
@@ -367,7 +367,6 @@ def _reference_step(model, optimizer, x, y):
 def eager_cost(steps: int = 30) -> dict:
     """Milliseconds per training step (median of `steps`) of the MLP, compiled and eager, Keras and TF."""
     check_int("steps", steps, minimum=3)
-    import keras
     import tensorflow as tf
 
     from utils import models
@@ -375,14 +374,13 @@ def eager_cost(steps: int = 30) -> dict:
     x, y = bugs.batch()
     out = {}
     for label, eager in (("compiled", False), ("eager", True)):
-        model = models.keras_model("mlp", models.init_weights("mlp"))
-        model.compile(optimizer=keras.optimizers.SGD(bugs.LR),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=eager)
-        out[f"Keras {label}"] = _median_ms(lambda m=model: m.train_on_batch(x, y), steps)
+        keras_step = training.keras_step(models.keras_model("mlp", models.init_weights("mlp")), "sgd", bugs.LR,
+                                         mode="eager" if eager else "graph")
+        out[f"Keras {label}"] = _median_ms(lambda s=keras_step: s(x, y), steps)
         tf.config.run_functions_eagerly(eager)
         try:
             model = models.tf_model("mlp", models.init_weights("mlp"))
-            step = bugs.tf_step_function(model)
+            step = training.tensorflow_step(model, "sgd", bugs.LR, mode="graph")
             out[f"TensorFlow {label}"] = _median_ms(lambda s=step: s(x, y), steps)
         finally:
             tf.config.run_functions_eagerly(False)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +39,6 @@ ENGINE_NAMES = {"keras": "keras.distribution.DataParallel (JAX)",
                 "tensorflow": "tf.distribute.MirroredStrategy", "torch": "torch DistributedDataParallel (gloo)"}
 REDUCTIONS = ("mean", "sum")  # "mean" is right; "sum" is the bug the check must catch
 TOLERANCE = 1e-6  # largest allowed |weight after the data-parallel step - weight after one process's step|
-_MARK = "@@utils.distributed result@@"
 
 
 class DistributedError(RuntimeError):
@@ -231,21 +229,14 @@ def _summed_backward(ddp, loss) -> None:
 
 # ---------------------------------------------------------------- TensorFlow and Keras/JAX: child processes
 def _run_child(spec: dict, timeout: float) -> dict:
-    from utils.processes import child_environment, clean_stderr
+    from utils.processes import child_environment, run_module
 
     env = {**child_environment(1), "TF_CPP_MIN_LOG_LEVEL": "3"}
     if spec["engine"] == "keras":
         flag = f"--xla_force_host_platform_device_count={spec['replicas']}"
         env.update(KERAS_BACKEND="jax", XLA_FLAGS=f"{flag} {env.get('XLA_FLAGS', '')}".strip())
-    try:
-        done = subprocess.run([sys.executable, "-m", "utils.distributed"], input=json.dumps(spec), env=env,
-                              capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as err:
-        raise DistributedError(f"the {spec['engine']} data-parallel run did not finish within {timeout} s") from err
-    if done.returncode != 0 or _MARK not in done.stdout:
-        raise DistributedError(f"the {spec['engine']} data-parallel run failed. The child process said:\n"
-                               f"{clean_stderr(done.stderr)}")
-    return json.loads(done.stdout.split(_MARK, 1)[1])
+    return run_module("utils.distributed", spec, env, timeout, f"the {spec['engine']} data-parallel run",
+                      DistributedError)
 
 
 def _tensorflow(spec: dict) -> dict:
@@ -349,7 +340,9 @@ def _child() -> None:
         result = (_tensorflow if spec["engine"] == "tensorflow" else _keras_jax)(spec)
     finally:
         sys.stdout = saved
-    print(_MARK + json.dumps(result))
+    from utils.processes import print_result
+
+    print_result(result)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ child process), `utils.bench` (the speed workers, notebook 02) and the notebooks
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import subprocess
 import sys
 
 from utils.checks import check_int
@@ -124,3 +126,28 @@ def clean_stderr(stderr: str) -> str:
 def check_threads(threads) -> int | None:
     """`threads` if it is None (all cores) or an int >= 1; TypeError/ValueError otherwise."""
     return None if threads is None else check_int("threads", threads, minimum=1)
+
+
+RESULT_MARK = "@@utils result@@"  # a child prints it before its JSON result, so its own prints cannot be mistaken
+
+
+def run_module(module: str, payload: dict | str, env: dict, timeout: float, what: str, error: type):
+    """Run `python -m module` with `payload` (JSON) on stdin; return the JSON its `print_result` printed.
+
+    Raises `error` naming `what` when the child times out, fails, or prints no result; the message
+    carries the child's stderr without TensorFlow's start-up lines.
+    """
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    try:
+        done = subprocess.run([sys.executable, "-m", module], input=text, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        raise error(f"{what} did not finish within {timeout} s") from err
+    if done.returncode != 0 or RESULT_MARK not in done.stdout:
+        raise error(f"{what} failed. The child process said:\n{clean_stderr(done.stderr)}")
+    return json.loads(done.stdout.split(RESULT_MARK, 1)[1])
+
+
+def print_result(result) -> None:
+    """In a child started by `run_module`: print `result` as JSON after the mark."""
+    print(RESULT_MARK + json.dumps(result))
