@@ -220,3 +220,19 @@ def test_exercise_checks_compute_the_answer_and_catch_the_helper(capsys):
     assert not lesson.check_best_share(record, "mlp", 32, "jax")
     out = capsys.readouterr().out
     assert "bench.verdict's answer, not yours" in out and out.count(": correct") == 4
+
+
+def test_key_results_give_the_scorecard_its_per_framework_times():
+    from utils.bench import lesson
+    from utils.scorecard import speed_times
+
+    small = fake_record({"keras-tf": (2e-3, 0.01), "keras-jax": (0.5e-3, 0.01), "tf-function": (1e-3, 0.01),
+                         "torch-eager": (0.8e-3, 0.2), "torch-compile": "failed"})
+    claims = {"claim": bench.verdict(small, "tf-function", "torch-eager", "mlp", 32)}
+    key = lesson.key_results(small, fake_record(), claims)
+    assert key["ms_per_step"] == {"Keras": 0.5, "TensorFlow": 1.0, "PyTorch": 0.8}
+    assert key["contended"] is True, "a noisy cell: nothing to rank"
+    assert key["verdicts"] == {"claim": "cannot tell"}
+    assert speed_times(key) == {"Keras": 0.5, "TensorFlow": 1.0, "PyTorch": 0.8}
+    with pytest.raises(TypeError, match="claims"):
+        lesson.key_results(small, small, [])

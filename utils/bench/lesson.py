@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from utils.bench.configs import CONFIGS
 from utils.bench.record import find_cell
-from utils.bench.verdict import Verdict, verdict
+from utils.bench.verdict import Verdict, contention_summary, verdict
 from utils.checks import check_dict, check_int
 from utils.exercises import check, check_function, report
 
@@ -86,3 +86,29 @@ def check_best_share(record: dict, workload: str, batch: int, answer) -> object:
     close = answer == best or verdict(record, answer, best, workload, batch).word in ("about as fast", "cannot tell")
     return check("3", True, close) if close else report(
         "3", f"{CONFIGS[answer].label} is told apart from the best on this run; look at the % peak column again")
+
+
+def key_results(small: dict, big: dict, claims: dict) -> dict:
+    """Notebook 02's key results for `utils.results.record` (read by notebook 07's scorecard).
+
+    "ms_per_step": each framework's best median ms per step on the small model (Keras: any back end);
+    "contended": True when any cell of either run is contended or noisy, so no ranking should be read.
+    """
+    from utils.frameworks import framework
+
+    check_dict("small", small)
+    check_dict("big", big)
+    check_dict("claims", claims)
+    best: dict = {}
+    for r in small["results"]:
+        if r["state"] != "failed":
+            name = framework(r["framework"]).name
+            best[name] = min(best.get(name, float("inf")), round(1e3 * r["median_s"], 4))
+    cells = small["results"] + big["results"]
+    return {"ms_per_step": best,
+            "contended": any(r["state"] in ("contended", "noisy") for r in cells),
+            "verdicts": {claim: found.word for claim, found in claims.items()},
+            "states": {r["config"]: r["state"] for r in small["results"]},
+            "share_of_peak_large_mlp_batch_256": {r["config"]: r["share_of_peak"] for r in big["results"]
+                                                  if r["batch"] == 256},
+            "contention": {"small": contention_summary(small), "large": contention_summary(big)}}
