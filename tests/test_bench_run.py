@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from utils import bench
@@ -36,18 +37,22 @@ def test_the_contention_measure_flags_a_cpu_burning_process_and_the_burner_is_st
     before = timing.cpu_snapshot([os.getpid()])
     if before is None:
         pytest.skip("no /proc/stat here")
-    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    # started through a shell that exits at once, so the burner is not this process's child: another program
+    launcher = subprocess.run(["sh", "-c", f"{sys.executable} -c 'while True: pass' >/dev/null 2>&1 & echo $!"],
+                              capture_output=True, text=True, check=True)
+    burner = psutil.Process(int(launcher.stdout))
     try:
+        time.sleep(0.3)
         before = timing.cpu_snapshot([os.getpid()])
         time.sleep(1.5)
         others = timing.others_share(before, timing.cpu_snapshot([os.getpid()]))
         entry = timing.judge_round(timing.probe(), calibration_s=1.0, others=others)
     finally:
         burner.kill()
-        burner.wait()
+        burner.wait(5)
     assert others >= 0.9 / os.cpu_count(), f"a burner takes one core: others' share {others:.2f}"
     assert entry["contended"] and entry["others"] == others
-    assert burner.returncode is not None, "the burner is stopped"
+    assert not burner.is_running(), "the burner is stopped"
 
 
 def test_a_real_run_times_keras_through_fit_and_records_contention():
