@@ -213,6 +213,7 @@ def _torch_worker(rank: int, spec: dict, port: int, folder: str, timeout: float)
             path = Path(folder) / "rank0.json"
             path.with_suffix(".tmp").write_text(json.dumps({"after": after, "examples_per_s": speed}))
             path.with_suffix(".tmp").replace(path)
+        dist.barrier()  # both replicas finish together: one leaving early aborts gloo in the other (SIGABRT)
     finally:
         dist.destroy_process_group()
 
