@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils.exercises import check, check_function, explain
+from utils.exercises import check, check_function, explain, forbidden_reason, used_names
 
 
 def test_right_answers_pass_in_any_container(capsys):
@@ -83,3 +83,81 @@ def test_check_function_never_raises_and_explains(func, cases, capsys):
 def test_check_function_survives_a_result_it_cannot_compare(capsys):
     assert not check_function("10", lambda: np.array([1.0, 2.0]), [((), True)])
     assert "not yet" in capsys.readouterr().out
+
+
+REFERENCE = np.array([2.2232, 1.9726, -8.0632])  # a value printed above an exercise
+FLOAT32 = REFERENCE + 1e-7  # the framework's answer, within tolerance of the reference but not equal
+
+
+def test_a_giveaway_is_named_instead_of_a_bare_difference(capsys):
+    giveaways = {"the gradient of sum(x**2 * sin(x)) printed above": REFERENCE}
+    verdict = check("1: the gradient of sum(x**3)", REFERENCE, [3.0, 12.0, 27.0], giveaways=giveaways)
+    assert not verdict
+    assert capsys.readouterr().out.startswith(
+        "Exercise 1: the gradient of sum(x**3): not yet: that is the gradient of sum(x**2 * sin(x)) printed "
+        "above, not the gradient of sum(x**3); ")
+    assert check("1: the gradient of sum(x**3)", [3.0, 12.0, 27.0], [3.0, 12.0, 27.0], giveaways=giveaways)
+    assert not check("2", [0.0], [1.0], giveaways={"zero": [5.0]}).reason.startswith("that is")
+
+
+def test_a_giveaway_within_tolerance_of_the_answer_is_caught_only_when_handed_in_exactly(capsys):
+    giveaways = {"NumPy's reference": REFERENCE}
+    assert not check("3: PyTorch's gradient", REFERENCE.copy(), FLOAT32, giveaways=giveaways)
+    assert "that is NumPy's reference, not PyTorch's gradient" in capsys.readouterr().out
+    assert check("3: PyTorch's gradient", FLOAT32.copy(), FLOAT32, giveaways=giveaways)
+    assert check("3: PyTorch's gradient", REFERENCE, REFERENCE, giveaways=giveaways)  # no way to tell: correct
+
+
+def test_a_function_handed_in_from_the_library_is_named(capsys):
+    cases = [((-1.0,), 1.0)]
+    assert not check_function("4: absolute value", abs, cases, giveaways={"Python's built-in abs": abs})
+    assert "that is Python's built-in abs, not absolute value; write the function yourself" in capsys.readouterr().out
+    assert check_function("4: absolute value", lambda v: -v if v < 0 else v, cases, giveaways={"abs": abs})
+
+
+def test_forbidden_calls_are_found_in_the_cell_outside_the_checks_own_arguments():
+    cell = ("from utils.equivalence import keras_epsilon_in_torch as eps\n"
+            "answer_2 = eps(1e-7, 3)\n"
+            "check('2', answer_2, expected=equivalence.full_float32(t), forbidden_calls=['full_float32'])")
+    names = used_names(cell)
+    assert "utils.equivalence.keras_epsilon_in_torch" in names and "full_float32" not in names
+    assert forbidden_reason(["keras_epsilon_in_torch"], cell).startswith(
+        "keras_epsilon_in_torch computes the answer for you; write it with")
+    assert forbidden_reason(["equivalence.full_float32"], cell) is None  # only the check's own expected uses it
+    assert forbidden_reason(["equivalence.full_float32"], "a = equivalence.full_float32(t)") is not None
+    assert forbidden_reason(["f"], "%timeit f(1)\nnot python") is not None  # not Python: words count
+    assert forbidden_reason([], cell) is None
+
+
+def test_forbidden_calls_fail_the_check_in_a_notebook_cell(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.user_ns["helper"] = lambda: 4.0
+        shell.run_cell("from utils.exercises import check\n"
+                       "_ = check('5: four', helper(), 4.0, forbidden_calls=['helper'])", store_history=True)
+        shell.run_cell("_ = check('5: four', 2.0 * 2, 4.0, forbidden_calls=['helper'])", store_history=True)
+    finally:
+        InteractiveShell.clear_instance()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Exercise 5: four: not yet: helper computes the answer for you")
+    assert out[1] == "Exercise 5: four: correct"
+    assert check("5: four", 4.0, 4.0, forbidden_calls=["helper"])  # outside IPython nothing is read
+
+
+def test_giveaways_and_forbidden_calls_are_checked_as_author_arguments():
+    with pytest.raises(TypeError, match="giveaways"):
+        check("x", 1, 1, giveaways=[1.0])
+    with pytest.raises(TypeError, match="forbidden_calls"):
+        check("x", 1, 1, forbidden_calls="helper")
+    with pytest.raises(TypeError, match="forbidden_calls"):
+        check_function("x", abs, [((1,), 1)], forbidden_calls=[3])
+    with pytest.raises(TypeError, match="source"):
+        used_names(None)
+
+
+@pytest.mark.parametrize("answer", MALFORMED_ANSWERS, ids=lambda a: type(a).__name__)
+def test_giveaways_never_make_a_check_raise(answer, capsys):
+    verdict = check("11", answer, [1.0, 2.0], giveaways={"a string": "text", "a dict": {"b": 1}, "nan": float("nan")})
+    assert not verdict and verdict.reason

@@ -10,9 +10,17 @@ popularity, streaming and bench.
 Each check prints one line, starting with "correct" or "not yet", and returns a Verdict that is true
 when the answer is right (Jupyter does not echo it, so the printed line stands alone).
 Answers may be Python numbers, lists, NumPy arrays, or tensors of any framework.
+
+Two keywords keep an exercise from being answered by copying: `giveaways={description: value}` names
+values a learner might submit instead of working (the reference printed above, another framework's
+result), and `forbidden_calls=("helper", ...)` names the helpers that compute the answer; a cell that
+calls one of them is told so (read from the cell's source under IPython; elsewhere not checked).
 """
 
 from __future__ import annotations
+
+import ast
+import re
 
 import numpy as np
 
@@ -63,50 +71,203 @@ def explain(answer, expected, rtol: float = 1e-5, atol: float = 1e-6) -> str | N
     return None
 
 
-def check(name: str, answer, expected, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "") -> Verdict:
-    """Compare an answer with the expected value; print 'correct' or what is wrong (plus `hint`)."""
-    _check_author_arguments(name, rtol, atol, hint)
-    try:
-        reason = explain(answer, expected, rtol, atol)
-    except Exception as err:
-        reason = f"could not check the answer ({type(err).__name__}: {err})"
+def check(name: str, answer, expected, *, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "",
+          giveaways: dict | None = None, forbidden_calls=()) -> Verdict:
+    """Compare an answer with the expected value; print 'correct' or what is wrong (plus `hint`).
+
+    `giveaways` maps a description to a value the learner might submit instead of their own work: an
+    answer equal to it is told what it is (exactly equal, when the giveaway is within tolerance of the
+    right answer). `forbidden_calls` names helpers that compute the answer: a cell calling one fails.
+    """
+    _check_author_arguments(name, rtol, atol, hint, giveaways, forbidden_calls)
+    reason = forbidden_reason(forbidden_calls)
+    if reason is None:
+        try:
+            reason = explain(answer, expected, rtol, atol)
+            reason = _giveaway_reason(name, answer, expected, reason, giveaways, rtol, atol) or reason
+        except Exception as err:
+            reason = f"could not check the answer ({type(err).__name__}: {err})"
     return report(name, reason, hint)
 
 
-def check_function(name: str, func, cases, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "") -> Verdict:
-    """Call `func(*args)` for each (args, expected) in `cases`; report the first case that fails."""
-    _check_author_arguments(name, rtol, atol, hint)
+def check_function(name: str, func, cases, *, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "",
+                   giveaways: dict | None = None, forbidden_calls=()) -> Verdict:
+    """Call `func(*args)` for each (args, expected) in `cases`; report the first case that fails.
+
+    `giveaways` maps a description to a function the learner might hand in instead of their own (the
+    library's, the buggy one); `forbidden_calls` names helpers that must not be called, as in `check`.
+    """
+    _check_author_arguments(name, rtol, atol, hint, giveaways, forbidden_calls)
     if not isinstance(cases, list | tuple) or not cases or not all(
             isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], tuple) for c in cases):
         # the cases come from the notebook's author, but a check must still answer, not crash
         return report(name, "this exercise's cases are malformed (expected a list of (args tuple, expected) "
                       "pairs): please report it", hint)
+    reason = forbidden_reason(forbidden_calls)
+    handed_in = [d for d, g in (giveaways or {}).items() if _is_same_object(func, g)]
+    if reason is None and handed_in:
+        reason = f"that is {handed_in[0]}, not {_asks(name)}; write the function yourself"
+    if reason is not None:
+        return report(name, reason, hint)
     if func is Ellipsis or func is None or not callable(func):
-        reason = "define the function (replace the `...`) and run the cell again"
-    else:
-        reason = None
-        for args, expected in cases:
-            try:
-                got = func(*args)
-            except Exception as err:
-                reason = f"calling it with {_short(args)} raised {type(err).__name__}: {err}"
-                break
-            try:
-                problem = explain(got, expected, rtol, atol)
-            except Exception as err:  # never crash: say what could not be compared
-                problem = f"could not compare the result ({type(err).__name__}: {err})"
-            if problem:
-                reason = f"with {_short(args)}: {problem}"
-                break
-    return report(name, reason, hint)
+        return report(name, "define the function (replace the `...`) and run the cell again", hint)
+    for args, expected in cases:
+        try:
+            got = func(*args)
+        except Exception as err:
+            return report(name, f"calling it with {_short(args)} raised {type(err).__name__}: {err}", hint)
+        try:
+            problem = explain(got, expected, rtol, atol)
+        except Exception as err:  # never crash: say what could not be compared
+            problem = f"could not compare the result ({type(err).__name__}: {err})"
+        if problem:
+            return report(name, f"with {_short(args)}: {problem}", hint)
+    return report(name, None, hint)
 
 
-def _check_author_arguments(name, rtol, atol, hint) -> None:
+def used_names(source: str) -> set[str]:
+    """The dotted names a cell's code uses, imports or calls, outside the arguments a check is given.
+
+    Arguments of a `check...(...)` call other than its name and answer (the expected value, the
+    giveaways, the forbidden calls) belong to the exercise's author, so they are left out.
+    """
+    if not isinstance(source, str):
+        raise TypeError(f"source must be a string, got {type(source).__name__}")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # not Python (a magic IPython did not translate): every word counts
+        return set(re.findall(r"[A-Za-z_][\w.]*", source))
+    authors = {id(node) for call in ast.walk(tree) if isinstance(call, ast.Call) and _is_check_call(call)
+               for node in _authors_arguments(call) for node in ast.walk(node)}
+    names = set()
+    for node in ast.walk(tree):
+        if id(node) in authors:
+            continue
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+            dotted = _dotted(node)
+            if dotted:
+                names.add(dotted)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return names
+
+
+def _check_author_arguments(name, rtol, atol, hint, giveaways=None, forbidden_calls=()) -> None:
     check_str("name", name)
     check_number("rtol", rtol, minimum=0)
     check_number("atol", atol, minimum=0)
     if not isinstance(hint, str):
         raise TypeError(f"hint must be a string, got {type(hint).__name__}")
+    if giveaways is not None and not (isinstance(giveaways, dict) and all(
+            isinstance(k, str) and k for k in giveaways)):
+        raise TypeError(f"giveaways must be a dict {{description: value}} or None, got {giveaways!r:.80}")
+    _check_names(forbidden_calls)
+
+
+def _check_names(forbidden_calls) -> None:
+    if isinstance(forbidden_calls, str) or not isinstance(forbidden_calls, list | tuple | set | frozenset) or not all(
+            isinstance(f, str) and f.strip(".") for f in forbidden_calls):
+        raise TypeError(f"forbidden_calls must be a list or tuple of names, got {forbidden_calls!r:.80}")
+
+
+def _calling_cell_source() -> str | None:
+    """The source of the notebook cell running now, or None outside IPython.
+
+    A Jupyter kernel's request holds the cell's code; a bare IPython shell's last input is the cell.
+    """
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None:
+            return None
+        kernel = getattr(shell, "kernel", None)
+        code = kernel.get_parent().get("content", {}).get("code") if kernel is not None else None
+        if isinstance(code, str):
+            return code
+        history = shell.user_ns.get("_ih") or shell.user_ns.get("In")
+        return history[-1] if history and isinstance(history[-1], str) else None
+    except Exception:  # an unusual shell: nothing to check
+        return None
+
+
+def forbidden_reason(forbidden_calls, source: str | None = None) -> str | None:
+    """Why a cell may not pass: it uses a helper that computes the answer (None when it does not).
+
+    `source` defaults to the notebook cell running now; outside IPython nothing is checked.
+    """
+    _check_names(forbidden_calls)
+    source = _calling_cell_source() if source is None else source
+    if not forbidden_calls or not source:
+        return None
+    used = {n.rsplit(".", 1)[-1] for n in used_names(source)}
+    for forbidden in forbidden_calls:
+        if forbidden.rsplit(".", 1)[-1] in used:
+            return (f"{forbidden} computes the answer for you; write it with your own code (the check "
+                    "computes the right answer itself)")
+    return None
+
+
+def _giveaway_reason(name, answer, expected, reason, giveaways, rtol, atol) -> str | None:
+    """What the answer is, when it is one of the author's named giveaways and not the right answer.
+
+    A giveaway that differs from the right answer is matched within the tolerance (when the answer
+    is wrong); one within tolerance of it only when the answer equals it exactly and the right answer
+    does not (a NumPy reference handed in for a framework's float32 result).
+    """
+    if not giveaways or answer is Ellipsis or answer is None or _matches(answer, expected, 0, 0):
+        return None
+    for description, value in giveaways.items():
+        close = _matches(value, expected, rtol, atol)
+        if (not close and reason is not None and _matches(answer, value, rtol, atol)) or (
+                close and _matches(answer, value, 0, 0)):
+            return f"that is {description}, not {_asks(name)}; compute what the exercise asks with your own code"
+    return None
+
+
+def _matches(answer, value, rtol, atol) -> bool:
+    try:
+        return explain(answer, value, rtol, atol) is None
+    except Exception:  # a value that cannot be compared is no match
+        return False
+
+
+def _is_same_object(func, giveaway) -> bool:
+    return func is giveaway or getattr(func, "__wrapped__", None) is giveaway
+
+
+def _asks(name: str) -> str:
+    """What an exercise asks for, from its name ("1: the gradient" -> "the gradient")."""
+    asks = name.split(":", 1)[1].strip() if ":" in name else ""
+    return asks or "what the exercise asks for"
+
+
+def _is_check_call(call: ast.Call) -> bool:
+    dotted = _dotted(call.func)
+    return bool(dotted) and dotted.rsplit(".", 1)[-1].startswith("check")
+
+
+def _authors_arguments(call: ast.Call) -> list:
+    """The arguments of a check call that its author wrote: everything except the name and the answer."""
+    keep = {"name", "answer", "func", "hint"}
+    return call.args[2:] + [k.value for k in call.keywords if k.arg not in keep]
+
+
+def _dotted(node) -> str | None:
+    """'a.b.c' for an attribute chain on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return ".".join([node.id, *reversed(parts)])
+    return None
 
 
 class Verdict:
