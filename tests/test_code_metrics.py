@@ -5,7 +5,7 @@ import linecache
 import numpy as np
 import pytest
 
-from utils.code_metrics import measure, measure_each, source
+from utils.code_metrics import RULE, measure, measure_each, measure_jobs, source
 
 TORCH_SNIPPET = '''
 import torch
@@ -217,3 +217,43 @@ def test_bad_arguments_are_rejected():
     with pytest.raises(KeyError, match="no snippet named 'jax'"):
         measure_each({"tf": "x = 1"})["jax"]
 
+
+
+def load_weights(model, weights):
+    """Harness: shown, not counted."""
+    model.set(np.transpose(weights["w"]))
+    model.check()
+
+
+def test_a_job_counts_model_and_training_code_and_only_shows_the_harness():
+    table = measure_jobs({"tiny": {"model": TORCH_SNIPPET, "training": plain, "harness": load_weights},
+                          "no harness": {"model": "y = tf.nn.relu(x)"}})
+    tiny = table["tiny"]
+    assert (tiny.model_lines, tiny.training_lines, tiny.harness_lines) == (5, 2, 3)
+    assert (tiny.total.lines, tiny.total.tokens) == (5 + 2, 33 + 13)  # the harness adds nothing
+    assert tiny.total.api_names == {"torch": ("torch.nn.functional.softplus", "torch.relu"),
+                                    "numpy": ("numpy.tanh",)}
+    assert table.column("lines") == {"tiny": 7, "no harness": 1}
+    assert table.column("harness lines (not counted)") == {"tiny": 3, "no harness": 0}
+    assert str(table).splitlines()[0].split("  ")[0] == "version"
+    assert "harness" in RULE and "not counted" in RULE
+
+
+@pytest.mark.parametrize("versions, error, message", [
+    ({}, ValueError, "versions is empty"),
+    ([("a", {"model": "x = 1"})], TypeError, "versions must be a dict"),
+    ({"a": "x = 1"}, TypeError, "parts must be a dict"),
+    ({"a": {"modle": "x = 1"}}, ValueError, "parts must map some of"),
+    ({"a": {"harness": "x = 1"}}, ValueError, "with a model or a training part"),
+    ({"": {"model": "x = 1"}}, ValueError, "name must not be empty"),
+])
+def test_bad_jobs_are_rejected(versions, error, message):
+    with pytest.raises(error, match=message):
+        measure_jobs(versions)
+
+
+def test_unknown_versions_and_columns_are_named():
+    with pytest.raises(KeyError, match="no version named 'b'"):
+        measure_jobs({"a": {"model": "x = 1"}})["b"]
+    with pytest.raises(ValueError, match="key"):
+        measure_jobs({"a": {"model": "x = 1"}}).column("colour")

@@ -87,6 +87,10 @@ def _required(tmp_path):
         "training.torch_step": {"model": None},
         "training.make_step": {"framework": "torch", "model": None},
         "training.keras_epsilon_in_torch": {"epsilon": 1e-7, "step": 1},
+        "verdicts.judge": {"values": {"a": 1, "b": 2}, "a": "a", "b": "b"},
+        "verdicts.tiers": {"values": {"a": 1, "b": 2}},
+        "verdicts.ranking_line": {"values": {"a": 1, "b": 2}},
+        "verdicts.check_judgement": {"name": "1", "answer": "larger", "values": {"a": 1, "b": 2}, "a": "a", "b": "b"},
     }
 
 

@@ -9,6 +9,7 @@ The series' foundations, used everywhere
     setup        the notebooks' first cell: check, quiet TensorFlow, seed, threads, device report
     processes    thread caps, a child process's environment, container memory, quiet stderr
     exercises    checks that explain a wrong answer and never crash
+    verdicts     compare measured values: "about the same" within a stated threshold, tiers (01, 03)
     plots        one figure style and the framework colours
     results      each measuring notebook's key results as JSON (read by notebook 07)
     timings      each notebook's seconds and peak memory (`make timings`)

@@ -10,6 +10,14 @@ Used by notebooks 01 (level of API) and 03 (architecture and readability).
     code_metrics.source(MyBlock)                         # the source text itself (works where inspect
                                                          # fails: classes defined in notebook cells)
 
+The rule for measuring a version of a job (notebooks 01 and 03 both apply it, through `measure_job`):
+RULE below. Model code defines the network; training code trains it and predicts with it; harness code
+only makes the versions comparable (loading the series' shared weights, checking results) and is shown,
+never counted, since a project written in one framework would not need it.
+
+    code_metrics.measure_jobs({"PyTorch": {"model": [TorchMLP], "training": [train_torch],
+                                           "harness": [load_torch]}})
+
 What is counted (docstrings, comments and blank lines never count):
 - lines: physical lines that hold code (a statement split over 3 lines is 3 lines).
 - tokens: Python tokens (names, operators, brackets, numbers, strings; one string literal, f-strings
@@ -36,6 +44,7 @@ import textwrap
 import tokenize
 from dataclasses import dataclass
 
+from utils.checks import check_choice, check_dict, check_str
 from utils.frameworks import IDS
 from utils.tables import text_table
 
@@ -52,6 +61,9 @@ DEFAULT_ALIASES = {
     "np": "numpy",
     "numpy": "numpy",
 }
+RULE = ("Model code defines the network; training code trains it and predicts with it; harness code (loading "
+        "the series' shared weights, checking results) only makes the versions comparable: it is shown, not counted.")
+PARTS = ("model", "training", "harness")
 _FRAMEWORK_ORDER = IDS  # the series' order, from utils.frameworks
 _NOT_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
                tokenize.ENDMARKER, tokenize.ENCODING}
@@ -156,6 +168,74 @@ def measure_each(snippets, aliases: dict[str, str] | None = None) -> MetricsTabl
     if not pairs:
         raise ValueError("snippets is empty: give at least one named snippet")
     return MetricsTable(tuple(measure(code, name=name, aliases=aliases) for name, code in pairs))
+
+
+@dataclass(frozen=True)
+class JobMetrics:
+    """One version of a job measured by RULE: `total` counts model + training code; harness lines are shown only."""
+
+    name: str
+    model_lines: int
+    training_lines: int
+    harness_lines: int
+    total: CodeMetrics
+
+    def row(self) -> dict:
+        return {"version": self.name, "model lines": self.model_lines, "training lines": self.training_lines,
+                "lines": self.total.lines, "tokens": self.total.tokens, "branches": self.total.branches,
+                "API names": self.total.api_count, "harness lines (not counted)": self.harness_lines}
+
+
+@dataclass(frozen=True)
+class JobsTable:
+    """Several versions of one job side by side; str() is a text table, `jobs[name]` one JobMetrics."""
+
+    jobs: tuple[JobMetrics, ...]
+
+    def __getitem__(self, name: str) -> JobMetrics:
+        for job in self.jobs:
+            if job.name == name:
+                return job
+        raise KeyError(f"no version named {name!r}: the names are {[j.name for j in self.jobs]}")
+
+    def column(self, key: str) -> dict:
+        """{version: value} of one column of the table, e.g. column("tokens")."""
+        rows = [job.row() for job in self.jobs]
+        check_choice("key", key, list(rows[0]))
+        return {row["version"]: row[key] for row in rows}
+
+    def __str__(self) -> str:
+        return text_table([job.row() for job in self.jobs], align={"version": "<"})
+
+    __repr__ = __str__
+
+
+def measure_job(name: str, parts: dict, aliases: dict[str, str] | None = None) -> JobMetrics:
+    """Measure one version of a job by RULE: `parts` maps "model", "training", "harness" to code (any of
+    measure()'s inputs); model and training are counted together, harness lines are reported only.
+    """
+    check_str("name", name)
+    check_dict("parts", parts)
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not ({"model", "training"} & set(parts)):
+        raise ValueError(f"parts must map some of {PARTS} to code, with a model or a training part; "
+                         f"got keys {sorted(parts)}")
+    pieces = {part: list(code) if isinstance(code, list | tuple) else [code] for part, code in parts.items()}
+
+    def lines(part):
+        return measure(pieces[part], aliases=aliases).lines if part in pieces else 0
+
+    counted = pieces.get("model", []) + pieces.get("training", [])
+    return JobMetrics(name, lines("model"), lines("training"), lines("harness"),
+                      measure(counted, name=name, aliases=aliases))
+
+
+def measure_jobs(versions: dict, aliases: dict[str, str] | None = None) -> JobsTable:
+    """measure_job() each version of a job: {name: {"model": ..., "training": ..., "harness": ...}}."""
+    check_dict("versions", versions)
+    if not versions:
+        raise ValueError("versions is empty: give at least one {name: parts} entry")
+    return JobsTable(tuple(measure_job(name, parts, aliases) for name, parts in versions.items()))
 
 
 def source(code) -> str:
