@@ -177,11 +177,24 @@ def tf_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
 
 
 def torch_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
-    """A torch DataLoader serving the fixed batch order; each full iteration is the next pass."""
+    """A torch DataLoader serving the fixed batch order; each full iteration is the next pass.
+
+    Each batch is one indexing of the whole tensors (the sampler yields a batch's indices and
+    `batch_size=None` turns off collation): a `batch_sampler` over a TensorDataset would fetch every
+    example alone and stack them (several times slower: on the digits it cost more than the training).
+    """
     import torch
-    from torch.utils.data import DataLoader, Sampler, TensorDataset
+    from torch.utils.data import DataLoader, Dataset, Sampler
 
     x, y = _check_arrays(x, y, batch_size, seed, shuffle)
+    xs, ys = torch.from_numpy(x), torch.from_numpy(y)
+
+    class WholeBatches(Dataset):
+        def __len__(self):
+            return len(xs)
+
+        def __getitem__(self, indices):
+            return xs[indices], ys[indices]
 
     class FixedOrder(Sampler):
         def __init__(self):
@@ -191,7 +204,7 @@ def torch_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
             return -(-len(x) // batch_size)
 
         def __iter__(self):
-            return (b.tolist() for b in self.passes.serve())
+            return (torch.from_numpy(b) for b in self.passes.serve())
 
-    return DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_sampler=FixedOrder())
+    return DataLoader(WholeBatches(), sampler=FixedOrder(), batch_size=None)
 
