@@ -24,9 +24,15 @@ Models, data and training (notebooks 00-05)
     code_metrics readability counted from source (01, 03)
 
 One notebook each
+    intro        notebook 00's exercise checks (answers computed inside, never shown) (00)
     bench        the speed benchmark kit, a package (02)
     debugging, bugs, debug_report   captured errors and their scores, the bug catalogue, tables (04)
     shards, streaming, distributed  a dataset on disk, pipelines measured, data parallel (05)
     popularity, popularity_plots    sourced popularity figures, rankings, figures (06)
     scorecard, recommender          the 2019 scenarios judged from 01-06's results; priorities -> ranking (07)
+
+The workshop kit (no notebook imports it)
+    workshop     each notebook's frame, the schedule, INSTRUCTORS.md's generated parts (`make guide`)
+    learner      learner copies without solutions (`make learner`)
+    slides       slide metadata for jupyterlab-rise (`make slides`)
 """
