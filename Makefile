@@ -1,6 +1,14 @@
 # make lab     - first time: create .venv from the pinned files; then open JupyterLab on notebook 00
 # make test    - ruff, the helpers' unit tests, and nbval over every notebook (all outputs compared)
 # make timings - run each notebook in a fresh kernel; print its seconds and the kernel's peak memory
+# make guide   - rewrite the generated parts of INSTRUCTORS.md from the notebooks and data/timings.json
+# make learner - learner copies of the notebooks (no solutions) in learner/
+# make slides  - write the slide metadata (jupyterlab-rise) into the notebooks
+# make setup-check    - notebook 00's setup check from a terminal (learners run it before the day)
+# make timings-record - timings on 2 CPUs and on 1 CPU saved in data/timings.json, then make guide
+# make wheelhouse    - every pinned wheel and its dependencies into wheelhouse/ (copy it for a room without Wi-Fi)
+# make offline-check - install from wheelhouse/ into a throw-away venv with the network cut off
+# make browser-test  - notebooks 00 and 07 run in JupyterLab in headless Chromium (screenshots in screenshots/)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -9,23 +17,34 @@ STAMP := $(VENV)/.installed
 LAB_ARGS ?=
 # Jupyter refuses to start as root (containers, some CI) unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+WHEELHOUSE := wheelhouse
+# With wheelhouse/ present (make wheelhouse, or copied from a USB stick) installs use it alone, no network.
+PIP_FROM := $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE),)
+# JupyterLab's settings for teaching (no news pop-up on first start); binder/postBuild installs the same file.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+CHECK_PYTHON := $(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
+  f"Python 3.11 is needed, found {v[0]}.{v[1]} at {sys.executable}: install 3.11 or run make PYTHON=/path/to/python3.11")'
 
 # Every kernel these targets start inherits this: TensorFlow quiet, Keras on its default back end.
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test lint unit notebooks timings clean
+.PHONY: lab test lint unit notebooks timings clean guide learner slides setup-check timings-record offline-check browser-test
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
-	  f"Python 3.11 is needed, found {v[0]}.{v[1]} at {sys.executable}: install 3.11 or run make PYTHON=/path/to/python3.11")'
+	@$(CHECK_PYTHON)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -r requirements.txt
-	$(BIN)/pip install --no-deps -e .
+	$(BIN)/pip install $(PIP_FROM) -r requirements.txt $(if $(PIP_FROM),|| { echo "Not in $(WHEELHOUSE)/: \
+	  run make wheelhouse where there is a network (requirements.txt changed?) or remove $(WHEELHOUSE)/"; exit 1; })
+	$(BIN)/pip install $(PIP_FROM) --no-deps -e .
 	touch $@
 
-lab: $(STAMP)
+$(LAB_SETTINGS): binder/overrides.json $(STAMP)
+	mkdir -p $(@D)
+	cp $< $@
+
+lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/jupyter lab notebooks/00_introduction.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 test: lint unit notebooks
@@ -41,6 +60,48 @@ notebooks: $(STAMP)
 
 timings: $(STAMP)
 	$(BIN)/python -m utils.timings notebooks
+
+# Run on a quiet machine (uptime: load well under 1). A notebook over budget still has its times saved.
+timings-record: $(STAMP)
+	-taskset -c 0,1 $(BIN)/python -m utils.timings notebooks --save data/timings.json --label 2cpu
+	-taskset -c 0 $(BIN)/python -m utils.timings notebooks --save data/timings.json --label 1cpu
+	$(BIN)/python -m utils.workshop
+
+guide: $(STAMP)
+	$(BIN)/python -m utils.workshop
+
+learner: $(STAMP)
+	$(BIN)/python -m utils.learner notebooks learner
+
+slides: $(STAMP)
+	$(BIN)/python -m utils.slides
+
+setup-check: $(STAMP)
+	$(BIN)/python -c 'from utils.setup import setup; setup()'
+
+# Every pin's wheel with its dependencies for this platform and Python 3.11 (pip builds wheels from any sdist),
+# plus setuptools to build utils/. Here torch==2.13.0 resolves to the CPU wheel pip's find-links offers
+# (/opt/wheels); elsewhere run `PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu make wheelhouse`.
+# Filled in wheelhouse.part/, renamed when complete and checked: a broken download never counts as present.
+$(WHEELHOUSE): requirements.txt pyproject.toml
+	@$(CHECK_PYTHON)
+	rm -rf $@.part
+	$(PYTHON) -m pip wheel --wheel-dir $@.part -r requirements.txt 'setuptools>=68'
+	@ls $@.part | grep -q '^torch-.*+cpu-' || { echo "$@: torch is not the CPU build; see the Makefile's note"; exit 1; }
+	@! ls $@.part | grep -qi '^nvidia' || { echo "$@: CUDA wheels (nvidia-*) were pulled in"; exit 1; }
+	rm -rf $@ && mv $@.part $@ && touch $@
+	@du -sh $@; ls $@ | wc -l
+
+offline-check: $(WHEELHOUSE)
+	.ci/offline-check $(PYTHON) $(WHEELHOUSE)
+
+# Installs Debian's chromium and chromium-driver where missing; then browser_tests/ (not part of make test).
+browser-test: $(STAMP) $(LAB_SETTINGS)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(if $(ROOT_FLAG),,sudo) apt-get update && \
+	  $(if $(ROOT_FLAG),,sudo) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y --no-install-recommends chromium chromium-driver; }
+	$(BIN)/pytest browser_tests -v
 
 clean:
 	rm -rf $(VENV)

@@ -2,18 +2,25 @@
 
     python -m utils.timings notebooks            # every notebook in the folder (make timings)
     python -m utils.timings notebooks/00_introduction.ipynb
+    taskset -c 0 python -m utils.timings notebooks --save data/timings.json   # stored as "1cpu"
 
 The kernel's peak is its own resident-memory high-water mark (Linux VmHWM); "with children" is the
 proportional set size (PSS) of the kernel and every process it starts (other Keras back ends, data
 loader workers, distributed replicas), sampled every 50 ms: PSS counts a page shared by several
 processes (TensorFlow's libraries, a forked worker's copy of the kernel) once in all, where summed RSS
 would count it once per process. Exit status 1 when a notebook fails or goes over its budget.
-Used by `make timings` (every notebook) and the README.
+Each code cell is timed too: `--save` stores every notebook's seconds and its slowest cells in a JSON
+file under a label ("2cpu", "1cpu": the CPUs this process may use, or `--label`), which the
+instructor's guide shows (utils.workshop). Used by `make timings`, `make timings-record` and the README.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
+import re
 import sys
 import threading
 import time
@@ -23,12 +30,14 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
-from utils.checks import check_seconds
+from utils.checks import check_seconds, check_str
+from utils.results import machine
 
 MEMORY_BUDGET_MB = 1500
 # Seconds on a 2-core CPU, by notebook number (SERIES.md and the issues); others get the default.
 TIME_BUDGET_S = {"00": 60, "01": 90, "02": 120, "03": 90, "04": 90, "05": 120, "06": 60, "07": 60}
 DEFAULT_TIME_BUDGET_S = 60
+SLOWEST_CELLS = 3  # how many of each notebook's longest-running cells --save keeps
 
 
 class PeakMemory(threading.Thread):
@@ -84,21 +93,54 @@ def time_notebook(path: Path, timeout: int = 600) -> dict:
     nb = nbformat.read(path, as_version=4)
     resources = {"metadata": {"path": str(path.parent)}}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
-    error = None
+    error, cells = None, []
+    load = os.getloadavg()[0]
     with client.setup_kernel():
         sampler = PeakMemory(client.km.provisioner.process.pid)
         sampler.start()
         start = time.perf_counter()
         try:
             for index, cell in enumerate(nb.cells):
+                began = time.perf_counter()
                 client.execute_cell(cell, index)
+                if cell.cell_type == "code":  # numbered as a clean run numbers them: [1], [2], ...
+                    first_line = (cell.source.strip().splitlines() or [""])[0][:80]
+                    cells.append({"cell": len(cells) + 1, "seconds": time.perf_counter() - began,
+                                  "source": first_line})
         except Exception as err:  # report and go on with the next notebook
             last_line = (str(err).strip().splitlines() or [""])[-1]
             error = f"{type(err).__name__}: {last_line[:200]}"
         seconds = time.perf_counter() - start
         sampler.stop()
     return {"notebook": path.name, "seconds": seconds, "kernel_mb": sampler.peak_own / 1e6,
-            "total_mb": sampler.peak_total / 1e6, "error": error}
+            "total_mb": sampler.peak_total / 1e6, "error": error, "cells": cells, "load_before": load}
+
+
+def save_timings(results: list[dict], path: Path, label: str | None = None) -> dict:
+    """Merge `results` (from time_notebook) into the JSON file at `path` under `label`; return the file's data.
+
+    `label` defaults to the number of CPUs this process may use ("2cpu"; "1cpu" under `taskset -c 0`).
+    Each notebook keeps its seconds, peak memory, error, slowest cells, the date, the machine, and the
+    one-minute load average before it ran (well under 1 on a quiet machine).
+    """
+    path = Path(path)
+    about = machine()
+    label = f"{about['usable_cpus']}cpu" if label is None else label
+    if not re.fullmatch(r"[\w-]+", check_str("label", label)):
+        raise ValueError(f"label must be a short name such as '1cpu' (letters, digits, _ or -), got {label!r}")
+    data = json.loads(path.read_text()) if path.exists() else {}
+    runs = data.setdefault("runs", {}).setdefault(label, {})
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    for r in results:
+        slowest = sorted(r["cells"], key=lambda c: -c["seconds"])[:SLOWEST_CELLS]
+        runs[r["notebook"]] = {
+            "seconds": round(r["seconds"], 1), "kernel_mb": round(r["kernel_mb"]), "total_mb": round(r["total_mb"]),
+            "error": r["error"], "date": today, "cpu": about["cpu"], "usable_cpus": about["usable_cpus"],
+            "load_before": round(r["load_before"], 2),
+            "slowest_cells": [{**c, "seconds": round(c["seconds"], 1)} for c in slowest]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    return data
 
 
 def budget_for(name: str) -> int:
@@ -108,6 +150,8 @@ def budget_for(name: str) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="notebooks, or folders of notebooks")
+    parser.add_argument("--save", type=Path, help="merge the results into this JSON file (data/timings.json)")
+    parser.add_argument("--label", help="the run's name in that file (default: '<usable CPUs>cpu')")
     args = parser.parse_args(argv)
     books = []
     for path in args.paths:
@@ -120,9 +164,10 @@ def main(argv=None) -> int:
     if not books:
         parser.error("no notebooks (NN_name.ipynb) found")
     print(f"{'notebook':<34}{'seconds':>9}{'budget':>8}{'kernel MB':>11}{'+children PSS':>15}  status")
-    failed, total = False, 0.0
+    failed, total, results = False, 0.0, []
     for book in books:
         r = time_notebook(book)
+        results.append(r)
         total += r["seconds"]
         over = [what for what, bad in (("time", r["seconds"] > budget_for(book.name)),
                                        ("memory", max(r["kernel_mb"], r["total_mb"]) > MEMORY_BUDGET_MB)) if bad]
@@ -132,6 +177,9 @@ def main(argv=None) -> int:
               f"{r['total_mb']:>15.0f}  {status}", flush=True)
     print(f"{'whole series':<34}{total:>9.1f}{600:>8}   (memory budget: {MEMORY_BUDGET_MB} MB per kernel with "
           "its children)")
+    if args.save:
+        save_timings(results, args.save, args.label)
+        print(f"saved to {args.save}")
     return 1 if failed or total > 600 else 0
 
 
