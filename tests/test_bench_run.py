@@ -18,7 +18,7 @@ def test_flop_formula_matches_pytorch_flop_counter(workload, sizes):
     from torch.utils.flop_counter import FlopCounterMode
 
     for batch in (1, 6):
-        timed = bench.make_step("torch-eager", workload, batch, sizes)
+        timed = bench.timed_step("torch-eager", workload, batch, sizes)
         with FlopCounterMode(display=False) as counter:
             timed.block(1)
         assert bench.step_flops(workload, batch, sizes) == counter.get_total_flops()
@@ -30,7 +30,7 @@ def test_keras_refuses_another_back_end_in_this_process():
     other = "jax" if keras.backend.backend() != "jax" else "torch"
     config = {"jax": "keras-jax", "torch": "keras-torch"}[other]
     with pytest.raises(ValueError, match="back end"):
-        bench.make_step(config, "mlp", 4)
+        bench.timed_step(config, "mlp", 4)
 
 
 def test_the_contention_measure_flags_a_cpu_burning_process_and_the_burner_is_stopped():
@@ -77,3 +77,20 @@ def test_a_worker_that_cannot_start_fails_every_cell_with_the_reason(tmp_path, m
     assert [r["state"] for r in record["results"]] == ["failed"]
     assert "exited (status 3)" in record["results"][0]["reason"]
     assert "No module named numpy" in record["results"][0]["reason"]
+
+
+def test_the_benchmarks_own_processes_are_not_counted_as_other_programs():
+    """The workers are children of the process that starts them: counted once, as ours, not as another program."""
+    child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        before = timing.cpu_snapshot([os.getpid(), child.pid])
+        if before is None:
+            pytest.skip("no /proc/stat here")
+        time.sleep(1.5)
+        after = timing.cpu_snapshot([os.getpid(), child.pid])
+    finally:
+        child.kill()
+        child.wait(5)
+    wall, own = after["wall"] - before["wall"], after["own_s"] - before["own_s"]
+    assert 0.2 * wall <= own <= 1.2 * wall, f"the busy child must count once: {own:.2f} CPU s in {wall:.2f} s"

@@ -17,11 +17,12 @@ import utils
 from utils import data, models
 
 # Arguments that are free text: any string is a valid value (only the wrong type is tested).
-FREE_TEXT = {"hint", "where", "root", "name", "title", "xlabel", "ylabel"}
+FREE_TEXT = {"hint", "where", "root", "name", "title", "xlabel", "ylabel", "description", "path"}
 # Public helpers whose wrong inputs are tested elsewhere, with reasons.
 SKIPPED = {
-    "bench": "its own package, tested in tests/test_bench*.py",
     "timings.main": "a command line (argparse), tested in test_timings",
+    "bench.__main__.main": "a command line (argparse), tested in test_bench",
+    "bench.workers.serve": "the worker's request loop (reads stdin), tested in test_bench_run",
 }
 
 
@@ -36,6 +37,14 @@ def _required(tmp_path):
     w = models.init_weights("mlp")
     return {
         "backends.run_in_backend": {"backend": "jax", "func": _a_function},
+        "bench.configs.check_grid": {"configs": ["torch-eager"], "workloads": ["mlp"], "batches": [64]},
+        "bench.configs.synthetic_batch": {"workload": "mlp", "batch": 8},
+        "bench.steps.timed_step": {"config": "torch-eager", "workload": "mlp", "batch": 8},
+        "bench.steps.matmul": {"library": "numpy", "n": 8},
+        "bench.timing.steps_for": {"step_seconds": 0.001, "block_seconds": 0.03},
+        "bench.timing.flags": {"samples": [1.0, 1.1], "contended_rounds": [False, False]},
+        "bench.verdict.verdict": {"record": _a_record(), "a": "torch-eager", "b": "tf-function", "workload": "mlp",
+                                  "batch": 32},
         "bugs.train": {"framework": "torch"},
         "data.load": {"name": "digits"},
         "data.as_images": {"x": x},
@@ -94,18 +103,26 @@ def _required(tmp_path):
     }
 
 
+def _a_record():
+    from test_bench import fake_record  # a synthetic benchmark record (tests/test_bench.py)
+
+    return fake_record({"torch-eager": (1e-3, 0.01), "tf-function": (2e-3, 0.01)})
+
+
 def _a_function(values):
     return values
 
 
 def _public_functions():
-    for info in pkgutil.iter_modules(utils.__path__):
-        if info.name.startswith("_") or info.name in SKIPPED:
+    """('module.function', function) for every public function, the bench package's modules included."""
+    for info in pkgutil.walk_packages(utils.__path__, "utils."):
+        where = info.name.removeprefix("utils.")
+        if where.split(".")[-1].startswith("_") and where != "bench.__main__":
             continue
-        module = importlib.import_module(f"utils.{info.name}")
+        module = importlib.import_module(info.name)
         for name, func in vars(module).items():
             if not name.startswith("_") and inspect.isfunction(func) and func.__module__ == module.__name__:
-                yield f"{info.name}.{name}", func
+                yield f"{where}.{name}", func
 
 
 CASES = [(where, func, p.name, p.default) for where, func in _public_functions() if where not in SKIPPED
@@ -143,7 +160,7 @@ def test_no_public_name_means_two_things():
     """A public name defined in two modules is a clash (a reader cannot tell which one a notebook means)."""
     owners = {}
     for where, _ in _public_functions():
-        module, name = where.split(".")
+        module, name = where.rsplit(".", 1)
         owners.setdefault(name, []).append(module)
     allowed = {"main", "check_exercise"}  # each command line has its main(), each notebook's helper its checks
     clashes = {name: mods for name, mods in owners.items() if len(mods) > 1 and name not in allowed}

@@ -23,7 +23,6 @@ must catch it.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from utils.checks import check_choice, check_int, check_names, check_number
+from utils.processes import usable_cpus
 
 ENGINES = ("keras", "tensorflow", "torch")  # Keras on JAX's DataParallel, tf.distribute, torch DDP
 ENGINE_NAMES = {"keras": "keras.distribution.DataParallel (JAX)",
@@ -43,11 +43,6 @@ TOLERANCE = 1e-6  # largest allowed |weight after the data-parallel step - weigh
 
 class DistributedError(RuntimeError):
     """A data-parallel run failed; the message carries what the replicas or the child process said."""
-
-
-def usable_cpus() -> int:
-    """The CPU cores this process may run on (its affinity, e.g. 1 under `taskset -c 0`)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def max_replicas() -> int:

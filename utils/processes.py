@@ -62,6 +62,11 @@ def total_memory() -> int:
     return min(psutil.virtual_memory().total, container[0]) if container else psutil.virtual_memory().total
 
 
+def usable_cpus() -> int:
+    """The CPU cores this process may run on (its affinity: 1 under `taskset -c 0`, a container's limit)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def available_memory() -> int:
     """Bytes that can still be allocated: the machine's free memory, or what the container has left."""
     import psutil

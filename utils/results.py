@@ -19,6 +19,7 @@ from pathlib import Path
 
 from utils.checks import check_dict, check_int, check_str
 from utils.frameworks import TABLE
+from utils.processes import usable_cpus
 
 SCHEMA = "kvtvp-results/1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,9 +38,8 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": cpu, "usable_cpus": usable, "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version()}
+    return {"cpu": cpu, "cpu_count": os.cpu_count(), "usable_cpus": usable_cpus(),
+            "os": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
 
 
 def versions() -> dict:

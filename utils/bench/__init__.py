@@ -31,13 +31,13 @@ from utils.bench.configs import (
                                  synthetic_batch,
 )
 from utils.bench.record import SCHEMA, STATES, Cell, find_cell, load_record, save_record, validate
-from utils.bench.runner import machine, run
-from utils.bench.steps import make_step
+from utils.bench.runner import run
+from utils.bench.steps import timed_step
 from utils.bench.timing import MAX_SPREAD, MIN_EFFICIENCY, cpu_pressure, probe, summarize
 from utils.bench.verdict import MARGIN, Verdict, contention_summary, keras_overhead_table, mark, results_table, verdict
 
 __all__ = ["CONFIGS", "LEARNING_RATE", "MARGIN", "MATMUL_SIZE", "MAX_SPREAD", "MIN_EFFICIENCY", "NATIVE_TWIN",
            "PROCESSES", "SCALED", "SCHEMA", "STATES", "WORKLOADS", "Cell", "Config", "Verdict", "check_grid",
            "contention_summary", "cpu_pressure", "find_cell", "grid", "keras_overhead_table", "load_record",
-           "machine", "make_step", "mark", "probe", "results_table", "run", "save_record", "scaled_sizes",
+           "timed_step", "mark", "probe", "results_table", "run", "save_record", "scaled_sizes",
            "step_flops", "summarize", "synthetic_batch", "validate", "verdict"]

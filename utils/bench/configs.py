@@ -132,13 +132,14 @@ def batch_list(value) -> tuple:
         raise TypeError(f"batches must be an int or a list of ints, got {type(value).__name__}")
     if not values:
         raise ValueError("batches is empty: give at least one batch size")
-    return tuple(dict.fromkeys(check_int("batch", int(b) if isinstance(b, np.integer) else b, minimum=1)
+    return tuple(dict.fromkeys(check_int("batches", int(b) if isinstance(b, np.integer) else b, minimum=1)
                                for b in values))
 
 
 def synthetic_batch(workload: str, batch: int, sizes: dict | None = None, seed: int = 0):
     """A fixed batch: standard-normal inputs (channels-last) and uniform integer labels, as NumPy."""
     check_int("batch", batch, minimum=1)
+    check_int("seed", seed, minimum=0)
     s = models.resolve_sizes(workload, sizes)
     rng = np.random.default_rng([seed, batch])
     x = rng.standard_normal((batch, *models.input_shape(workload, s))).astype(np.float32)

@@ -8,12 +8,13 @@ from __future__ import annotations
 from utils.bench.configs import CONFIGS
 from utils.bench.record import find_cell
 from utils.bench.verdict import Verdict, contention_summary, verdict
-from utils.checks import check_dict, check_int
+from utils.checks import check_dict, check_int, check_str
 from utils.exercises import check, check_function, report
 
 
 def progress_bar(description: str = "benchmark"):
     """A function for `run(progress=...)` that shows one ipywidgets bar (one updating line without Jupyter)."""
+    check_str("description", description)
     try:
         import ipywidgets as widgets
         from IPython import get_ipython

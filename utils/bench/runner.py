@@ -7,6 +7,8 @@ Used by notebook 02 (speed) and `python -m utils.bench`. Method:
   more warm-up steps follow, untimed; Keras's `train_on_batch` is timed beside its `fit` (`per_call_s`);
 - samples: a block of steps (about `block_seconds`) ends with a device synchronisation; its time / steps
   is one sample; one untimed round first re-sizes the blocks away from the parallel compiles;
+- settling: each timed block follows an untimed one of the same length, because the first block after
+  another process ran pays for the switch (that process's thread pools still spinning, cold caches);
 - configurations are interleaved: every round runs every cell once, in a new shuffled order;
 - the median of `repeats` samples with its quartiles; a cell is marked "noisy" or "contended" (`record`).
 """
@@ -27,6 +29,7 @@ from utils.bench.record import SCHEMA, Cell, as_dict, validate
 from utils.bench.workers import Worker, WorkerFailed
 from utils.checks import check_bool, check_int, check_seconds
 from utils.processes import available_memory
+from utils.results import machine
 
 ALL_AT_ONCE_MEMORY = 3.5e9  # bytes free needed to keep every back end's process alive together (~2.5 GB)
 
@@ -206,7 +209,8 @@ def _rounds(workers, numpy_worker, cells, repeats, seed, calibration, timeout, r
             if cell.state != "pending":  # its worker died earlier in this round
                 continue
             try:
-                reply = workers[cell.process].request({"op": "time", "key": cell.key, "steps": cell.steps}, timeout)
+                reply = workers[cell.process].request({"op": "time", "key": cell.key, "steps": cell.steps,
+                                                       "settle": True}, timeout)
             except WorkerFailed as err:
                 for c in cells:
                     if c.process == cell.process:
@@ -250,17 +254,3 @@ def finish(record: dict, cells: list, matmuls: dict) -> None:
         cell.gflops = cell.flops_per_step / cell.median_s / 1e9
         cell.share_of_peak = cell.gflops / record["peak"]["gflops"] if best else None
     record["results"] = [as_dict(c) for c in cells]
-
-
-def machine() -> dict:
-    """Processor, cores usable by this process, OS and Python."""
-    from pathlib import Path
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": cpu, "cpu_count": os.cpu_count(), "usable_cpus": timing.usable_cpus(),
-            "os": f"{platform.system()} {platform.release()}", "python": platform.python_version()}

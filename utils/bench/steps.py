@@ -83,7 +83,7 @@ def keras_fit_block(model, x: np.ndarray, y: np.ndarray):
     return block
 
 
-def make_step(config: str, workload: str, batch: int, sizes: dict | None = None, seed: int = 0,
+def timed_step(config: str, workload: str, batch: int, sizes: dict | None = None, seed: int = 0,
               learning_rate: float = LEARNING_RATE) -> Timed:
     """The timed training step of `config` on `workload`, built in this process from `models.init_weights`."""
     (config,), (workload,), _, per_sizes = check_grid(config, workload, batch, {workload: sizes} if sizes else None)
@@ -131,6 +131,7 @@ def _keras_device(model) -> str:
 def matmul(library: str, n: int, seed: int = 0) -> Timed:
     """A float32 (n x n) @ (n x n) product in one library (2 n^3 FLOPs a step), timed like a step."""
     check_int("n", n, minimum=1)
+    check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
     if library == "numpy":

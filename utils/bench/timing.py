@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from utils.checks import check_int, check_number, check_seconds
+from utils.checks import check_int, check_number, check_seconds, check_str
+from utils.processes import usable_cpus
 
 MAX_SPREAD = 0.10  # IQR / median above this: a noisy cell (torch.utils.benchmark warns from 0.10)
 MIN_EFFICIENCY = 0.6  # parallel efficiency of the probe below this: another program holds a core
@@ -58,6 +59,7 @@ def steps_for(step_seconds: float, block_seconds: float, max_steps: int = 10_000
     """How many steps fill a block of about `block_seconds`: at least 1, at most `max_steps`."""
     check_seconds("step_seconds", step_seconds)
     check_seconds("block_seconds", block_seconds)
+    check_int("max_steps", max_steps, minimum=1)
     return int(min(max_steps, max(1, round(block_seconds / step_seconds))))
 
 
@@ -73,16 +75,12 @@ def warm_up(block, warmup: int, block_seconds: float) -> dict:
 
 def cpu_pressure(path: str = "/proc/pressure/cpu") -> float | None:
     """Linux's CPU pressure: % of the last 10 s in which some runnable task waited for a CPU (None: not here)."""
+    check_str("path", path)
     with contextlib.suppress(OSError, ValueError, IndexError):
         for line in Path(path).read_text().splitlines():
             if line.startswith("some"):
                 return float(line.split("avg10=")[1].split()[0])
     return None
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (a container's or taskset's limit counts)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def probe(n: int = PROBE_SIZE, repeats: int = 5) -> dict:
@@ -120,14 +118,16 @@ def cpu_snapshot(pids) -> dict | None:
     try:
         fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
         ticks = [int(v) for v in fields]
-        own = 0.0
-        for pid in pids:  # each process and its children (torch.compile's compile workers, for one)
+        ours = {}  # each process and its children (torch.compile's compile workers, for one), each once:
+        for pid in pids:  # the workers are also the children of the process that started them
             with contextlib.suppress(psutil.Error):
                 process = psutil.Process(pid)
-                for p in [process, *process.children(recursive=True)]:
-                    with contextlib.suppress(psutil.Error):
-                        t = p.cpu_times()
-                        own += t.user + t.system
+                ours.update((p.pid, p) for p in [process, *process.children(recursive=True)])
+        own = 0.0
+        for p in ours.values():
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                own += t.user + t.system
     except (OSError, ValueError, IndexError):
         return None
     hz = os.sysconf("SC_CLK_TCK")

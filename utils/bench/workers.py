@@ -3,7 +3,8 @@
 Used by notebook 02 (speed) through `utils.bench.run`. A worker is `python -m utils.bench.workers PROCESS`:
 it imports one back end, says it is ready, then answers each request line with one reply line:
     {"op": "prepare", "key", "config"|"matmul", ...}  -> warm-up: first step, steps per block, device
-    {"op": "time", "key", "steps"}                     -> one timed block: seconds, CPU seconds, loss
+    {"op": "time", "key", "steps", "settle"}           -> one timed block: seconds, CPU seconds, loss
+                                                          (settle: after one untimed block of the same steps)
     {"op": "probe"}                                    -> the contention probe (`timing.probe`)
 Idle thread pools can spin; telling them to sleep (QUIET_POOLS) keeps idle workers off the CPU but makes
 every small op of the worker being timed wait for its threads to wake: measured on the project's quiet
@@ -130,7 +131,7 @@ class Worker:
 
 def serve(process: str) -> None:
     """Import one back end, then answer requests from stdin (replies on the real stdout, logs to stderr)."""
-    from .steps import make_step, matmul
+    from .steps import matmul, timed_step
     from .timing import probe, steps_for, time_block, warm_up
 
     reply = os.fdopen(os.dup(1), "w", buffering=1)
@@ -145,7 +146,7 @@ def serve(process: str) -> None:
                 out = probe()
             elif job["op"] == "prepare":
                 timed = (matmul(process, job["matmul_size"], job["seed"]) if job["config"] == "matmul" else
-                         make_step(job["config"], job["workload"], job["batch"], job["sizes"], job["seed"],
+                         timed_step(job["config"], job["workload"], job["batch"], job["sizes"], job["seed"],
                                    job["learning_rate"]))
                 cells[job["key"]] = timed
                 out = {**warm_up(timed.block, job["warmup"], job["block_seconds"]), "device": timed.device,
@@ -154,6 +155,8 @@ def serve(process: str) -> None:
                     out["estimate_s"] = out["per_call_s"]
                     out["steps"] = steps_for(out["per_call_s"], job["block_seconds"])
             else:
+                if job.get("settle"):  # an untimed block first: it pays for the switch from another process
+                    cells[job["key"]].block(job["steps"])
                 out = time_block(cells[job["key"]].block, job["steps"])
             out["ok"] = True
         except Exception as err:  # reported as this cell's failure; the worker goes on
