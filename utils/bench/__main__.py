@@ -28,6 +28,7 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", type=int, default=1, help="multiply the models' widths (see scaled_sizes)")
     parser.add_argument("--repeats", type=int, help="timed rounds")
     parser.add_argument("--threads", type=int, help="pin every library to this many threads (default: all cores)")
+    parser.add_argument("--quiet-pools", action="store_true", help="idle thread pools sleep (QUIET_POOLS)")
     parser.add_argument("--one-at-a-time", action="store_true", help="run the back ends one after another")
     parser.add_argument("--json", type=Path, help="where to write the record (default results/bench-TIME.json)")
     args = parser.parse_args(argv)
@@ -52,7 +53,8 @@ def main(argv=None) -> int:
         check_grid(**kwargs)
     except (TypeError, ValueError) as err:
         parser.error(str(err))
-    record = run(**kwargs, all_at_once=False if args.one_at_a_time else None, progress=_progress)
+    record = run(**kwargs, all_at_once=False if args.one_at_a_time else None,
+                 quiet_pools=args.quiet_pools, progress=_progress)
     print(file=sys.stderr)
     record["settings"]["command"] = "python -m utils.bench " + " ".join(sys.argv[1:] if argv is None else argv)
     path = save_record(record, args.json or Path("results") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json")

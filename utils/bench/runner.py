@@ -36,7 +36,7 @@ ALL_AT_ONCE_MEMORY = 3.5e9  # bytes free needed to keep every back end's process
 
 def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repeats: int = 5, warmup: int = 2,
         block_seconds: float = 0.03, threads: int | None = None, seed: int = 0, matmul_size: int = MATMUL_SIZE,
-        all_at_once: bool | None = None, timeout: float = 600, progress=None) -> dict:
+        all_at_once: bool | None = None, quiet_pools: bool = False, timeout: float = 600, progress=None) -> dict:
     """Run the benchmark; return the record (see `record.validate`).
 
     Args:
@@ -46,6 +46,7 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
         threads: None (every core) or the threads each library may use.
         all_at_once: keep every back end's process alive together (about 2.5 GB), so rounds interleave all
             configurations; False: one back end at a time; None: choose by the memory available.
+        quiet_pools: tell the back ends' idle thread pools to sleep (see `workers.QUIET_POOLS`).
         timeout: seconds allowed for each warm-up (compile) and each timed block.
         progress: None, or a function called as progress(done, total, text) after each step of the run.
     Returns:
@@ -56,6 +57,7 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
     check_int("matmul_size", matmul_size, minimum=1)
     if all_at_once is not None:
         check_bool("all_at_once", all_at_once)
+    check_bool("quiet_pools", quiet_pools)
     check_seconds("timeout", timeout)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be None or a function (done, total, text), got {type(progress).__name__}")
@@ -66,7 +68,7 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
         all_at_once = available_memory() > ALL_AT_ONCE_MEMORY
     settings = {"configs": list(configs), "workloads": list(workloads), "batches": {w: list(b) for w, b in
                 batches.items()}, "sizes": sizes, "repeats": repeats, "warmup": warmup, "block_seconds": block_seconds,
-                "threads_requested": threads, "seed": seed, "learning_rate": LEARNING_RATE,
+                "threads_requested": threads, "seed": seed, "learning_rate": LEARNING_RATE, "quiet_pools": quiet_pools,
                 "matmul_size": matmul_size, "all_at_once": all_at_once, "max_spread": timing.MAX_SPREAD,
                 "min_efficiency": timing.MIN_EFFICIENCY, "max_slowdown": timing.MAX_SLOWDOWN}
     record = {"schema": SCHEMA, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -99,7 +101,7 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
             workers = {}
             try:
                 for p in group:
-                    workers[p] = Worker(p, threads)
+                    workers[p] = Worker(p, threads, quiet_pools)
                 mine = [c for c in cells if c.process in group]
                 _prepare(workers, mine, settings, timeout, record, tick)
                 matmuls.update({p: _matmul(w, p, settings, repeats, timeout) for p, w in workers.items()

@@ -9,8 +9,8 @@ it imports one back end, says it is ready, then answers each request line with o
 Idle thread pools can spin; telling them to sleep (QUIET_POOLS) keeps idle workers off the CPU but makes
 every small op of the worker being timed wait for its threads to wake: measured on the project's quiet
 2-core machine (2026-11-23), PyTorch eager on the 64-64-10 MLP at batch 64 took 0.27 ms/step with the
-defaults and 1.21 ms with QUIET_POOLS. So it is off by default (quiet_pools=False); the notebook runs one
-back end at a time, where no other worker is idle, and the contention probe reports spinning neighbours.
+defaults and 1.21 ms with QUIET_POOLS. So it is off by default (`run(quiet_pools=True)` or `--quiet-pools`
+to compare); the notebook runs one back end at a time, and each timed block follows an untimed one.
 """
 
 from __future__ import annotations
