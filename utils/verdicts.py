@@ -100,14 +100,18 @@ def ranking_line(values: dict, close: float = CLOSE) -> str:
 
 
 def check_judgement(name: str, answer, values: dict, a: str, b: str, close: float = CLOSE, hint: str = ""):
-    """An exercise check: the learner predicts judge(values, a, b, close).word; the answer is computed here."""
+    """An exercise check: the learner predicts judge(values, a, b, close).word; the answer is computed here.
+
+    A wrong answer is explained (how the rule decides), never told the right word.
+    """
     expected = judge(values, a, b, close)
     if answer is Ellipsis or answer is None:
         reason = "replace the `...` with your answer and run the cell again"
     elif not isinstance(answer, str) or answer.strip().lower() not in WORDS:
         reason = f"answer one of {', '.join(repr(w) for w in WORDS)} (for {a} compared with {b}), got {answer!r}"
-    elif answer.strip().lower() != expected.word:
-        reason = f"you answered {answer!r}; measured, {expected}"
+    elif answer.strip().lower() != expected.word:  # explained, not answered: the learner measures again
+        reason = (f"{answer!r} is not what the measured values say: divide the larger of {a}'s and {b}'s "
+                  f"values by the smaller; at most {1 + close:g} means \"about the same\"")
     else:
         reason = None
     return report(name, reason, hint)
