@@ -38,6 +38,7 @@ def test_default_differences_measured_and_aligned(digits):
     pad = rows["'same' padding at stride 2"]
     assert pad.with_defaults > 0.1 and pad.aligned < ONE_PASS
     assert rows["shuffling"].with_defaults > 1e-3 and rows["shuffling"].aligned < ONE_PASS
+    assert set(rows) | {"Adam epsilon"} == set(defaults.SETTINGS)  # the names settings_to_align uses
     text = defaults.differences_table(list(rows.values()))
     assert "how to align" in text and "F.pad" in text
 
@@ -54,3 +55,40 @@ def test_default_differences_measured_and_aligned(digits):
 def test_bad_input_is_rejected(call, error, words, digits):
     with pytest.raises(error, match=words):
         call(digits)
+
+
+def test_settings_to_align_reads_the_port_and_fit_defaults(capsys):
+    import keras
+
+    port = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, strides=2, padding="same"),
+                             keras.layers.BatchNormalization(), keras.layers.Flatten(), keras.layers.Dense(10)])
+    port.compile(optimizer=keras.optimizers.Adam(), loss="mse")
+    assert defaults.settings_to_align(port, {}, loads_weights=True) == {
+        "Adam epsilon": True, "BatchNorm epsilon": True, "BatchNorm momentum": True,
+        "Dense kernel initializer": False, "'same' padding at stride 2": True, "shuffling": True}
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    plain.compile(optimizer=keras.optimizers.SGD(), loss="mse")
+    assert defaults.settings_to_align(plain, {"shuffle": False}, loads_weights=False) == {
+        **dict.fromkeys(defaults.SETTINGS, False), "Dense kernel initializer": True}
+    must = {"Adam epsilon", "BatchNorm epsilon", "BatchNorm momentum", "'same' padding at stride 2", "shuffling"}
+    assert defaults.check_settings("2: port", must, port, {}, loads_weights=True)
+    for answer, words in [(..., "replace the `...`"), ("shuffling", "a set of setting names, got str"),
+                          ({"shuffle"}, "unknown settings ['shuffle']"),
+                          (must - {"shuffling"}, "1 of the 6 decisions is"),
+                          (must - {"shuffling", "Adam epsilon"}, "2 of the 6 decisions are")]:
+        assert not defaults.check_settings("2: port", answer, port, {}, loads_weights=True)
+        assert words in capsys.readouterr().out
+    with pytest.raises(TypeError, match="compiled keras.Model"):
+        defaults.settings_to_align(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), {}, True)
+    with pytest.raises(TypeError, match="loads_weights"):
+        defaults.settings_to_align(plain, {}, "yes")
+
+
+def test_epsilon_settles_at_the_first_step_within_the_margin():
+    from utils.training import keras_epsilon_in_torch
+
+    t = defaults.epsilon_settles(0.01)
+    assert keras_epsilon_in_torch(1e-7, t) <= 1.01e-7 < keras_epsilon_in_torch(1e-7, t - 1)
+    assert 3000 < t < 5000
+    assert defaults.epsilon_settles(40.0) == 1  # at step 1 the matching eps is 1/sqrt(1 - 0.999) = 31.6 times epsilon
+    assert defaults.epsilon_settles(30.0) == 2

@@ -125,3 +125,35 @@ def test_equivalence_report_fails_on_nan_and_refuses_mismatched_shapes():
                                                "PyTorch": {"loss": np.zeros((1, 3))}})
     with pytest.raises(ValueError, match=r"shapes \(3, 1\) and \(1, 3\) differ"):
         flipped.largest()
+
+
+def test_check_models_runs_each_framework_and_catches_the_numpy_reference(digits, capsys):
+    import keras
+    import tensorflow as tf
+    import torch
+
+    weights = models.init_weights("mlp")
+    x = digits.x_test[:8]
+    expected = equivalence.dense_stack(weights, x)
+    assert np.allclose(expected, models.keras_model("mlp", weights)(x), atol=1e-5)
+    right = {"Keras": models.keras_model("mlp", weights), "TensorFlow": models.tf_model("mlp", weights),
+             "PyTorch": models.torch_model("mlp", weights)}
+    assert equivalence.check_models("1: models", right, weights, x)
+    assert capsys.readouterr().out.strip() == "Exercise 1: models: correct"
+
+    def reference(_):
+        return expected
+
+    wrong = [
+        ({**right, "PyTorch": reference}, "returned a ndarray, not a torch tensor"),
+        ({**right, "TensorFlow": lambda t: tf.zeros((8, 10))}, "['TensorFlow'] values differ"),
+        ({**right, "Keras": keras.Sequential([keras.Input((3,)), keras.layers.Dense(10)])}, "raised"),
+        ({"Keras": right["Keras"]}, "one model for each of"),
+        ([1, 2], "got list"),
+        (..., "replace the `...`"),
+        ({**right, "PyTorch": torch.nn.Linear(64, 10)}, "['PyTorch'] values differ"),
+    ]
+    for answer, words in wrong:
+        assert not equivalence.check_models("1: models", answer, weights, x, hint="load weights3")
+        out = capsys.readouterr().out
+        assert words in out and "not yet" in out and "Hint: load weights3" in out, out

@@ -68,6 +68,7 @@ def _required(tmp_path):
         "equivalence.compare_sgd_step": {"arch": "mlp", "weights": w, "x": x, "y": y},
         "equivalence.training_batches": {"n": 10, "batch_size": 2, "steps": 3},
         "equivalence.train_curves": {"arch": "mlp", "weights": w, "x": x, "y": y},
+        "equivalence.check_models": {"name": "1", "answer": ..., "weights": w, "x": x},
         "equivalence.run_steps": {"framework": "torch", "model": None, "x": x, "y": y, "batches": []},
         "exercises.explain": {"answer": 1.0, "expected": 1.0},
         "exercises.check": {"name": "1", "answer": 1.0, "expected": 1.0},

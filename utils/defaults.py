@@ -3,6 +3,8 @@
 Used by notebook 01 (level of API). Adam's epsilon, BatchNorm's momentum and epsilon, the dense
 initializer, "same" padding at stride 2, and shuffling in `fit`: each `Difference` holds what was
 measured with each framework's default and after aligning them, and says how to align them.
+`settings_to_align` and `epsilon_settles` compute the answers of notebook 01's exercises 2 and 3;
+`check_settings` is exercise 2's check.
 
     from utils import defaults
     print(defaults.differences_table(defaults.default_differences()))
@@ -11,14 +13,20 @@ measured with each framework's default and after aligning them, and says how to 
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from utils import data, models
-from utils.checks import check_array, check_int, check_number
+from utils.checks import check_array, check_bool, check_dict, check_int, check_number
 from utils.equivalence import Agreement, build_models, labels, model_input, run_steps, training_batches
 from utils.tables import text_table
+from utils.training import BETA_2, keras_epsilon_in_torch
+
+# The settings whose defaults differ, as `default_differences` names them.
+SETTINGS = ("Adam epsilon", "BatchNorm epsilon", "BatchNorm momentum", "Dense kernel initializer",
+            "'same' padding at stride 2", "shuffling")
 
 
 def library_defaults() -> dict[str, dict[str, object]]:
@@ -225,3 +233,67 @@ def differences_table(rows: list[Difference]) -> str:
                          "defaults": f"{r.with_defaults:.2g}", "aligned": f"{r.aligned:.2g}"} for r in rows],
                        align={"defaults": ">", "aligned": ">"})
     return "\n".join([table, "", "how to align:"] + [f"  {r.setting}: {r.how}" for r in rows])
+
+
+def settings_to_align(model, fit_args: dict, loads_weights: bool) -> dict[str, bool]:
+    """Which SETTINGS a PyTorch port of a compiled Keras `model` must set to train as `model.fit(..., **fit_args)`.
+
+    Adam's epsilon matters with an Adam optimizer; BatchNorm's two settings with a BatchNormalization
+    layer; the initializer unless the port loads the Keras weights; padding with a Conv2D that pads
+    "same" at a stride over 1 (as the table measures); shuffling when fit shuffles (its default, read
+    from the installed Keras).
+    """
+    import keras
+
+    check_dict("fit_args", fit_args)
+    check_bool("loads_weights", loads_weights)
+    if not isinstance(model, keras.Model) or getattr(model, "optimizer", None) is None:
+        raise TypeError(f"model must be a compiled keras.Model, got {type(model).__name__}")
+    layers = model.layers
+    batchnorm = any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
+    strided_same = any(isinstance(layer, keras.layers.Conv2D) and layer.padding == "same" and max(layer.strides) > 1
+                       for layer in layers)
+    shuffle = fit_args.get("shuffle", inspect.signature(keras.Model.fit).parameters["shuffle"].default)
+    found = [isinstance(model.optimizer, keras.optimizers.Adam), batchnorm, batchnorm, not loads_weights,
+             strided_same, bool(shuffle)]
+    return dict(zip(SETTINGS, found, strict=True))
+
+
+def epsilon_settles(within: float = 0.01, epsilon: float = 1e-7, beta_2: float = BETA_2) -> int:
+    """The first step t from which PyTorch's eps matching Keras's Adam is within `within` of `epsilon` itself."""
+    within = check_number("within", within, minimum=0, inclusive=False)
+    epsilon = check_number("epsilon", epsilon, minimum=0, inclusive=False)
+    beta_2 = check_number("beta_2", beta_2, minimum=0, maximum=1, inclusive=False)
+    t = max(1, math.ceil(math.log(1 - (1 + within) ** -2) / math.log(beta_2)))  # from 1/sqrt(1 - b**t) <= 1 + w
+    while t > 1 and keras_epsilon_in_torch(epsilon, t - 1, beta_2) <= (1 + within) * epsilon:  # float edge cases
+        t -= 1
+    while keras_epsilon_in_torch(epsilon, t, beta_2) > (1 + within) * epsilon:
+        t += 1
+    return t
+
+
+def check_settings(name: str, answer, model, fit_args: dict, loads_weights: bool):
+    """Exercise check: `answer` names the SETTINGS a PyTorch port of `model` must set (computed here).
+
+    A wrong answer is told how many of the decisions are wrong, not which: the exercise is the reasoning.
+    """
+    from utils.exercises import forbidden_reason, report
+
+    must = {s for s, needed in settings_to_align(model, fit_args, loads_weights).items() if needed}
+    return report(name, forbidden_reason(("settings_to_align",)) or _settings_problem(answer, must))
+
+
+def _settings_problem(answer, must: set) -> str | None:
+    """Why `answer` is not the set of settings `must` (None when it is)."""
+    if answer is Ellipsis or answer is None:
+        return "replace the `...` with your answer and run the cell again"
+    if not isinstance(answer, set | list | tuple) or not all(isinstance(a, str) for a in answer):
+        return f"expected a set of setting names, got {type(answer).__name__}"
+    if set(answer) - set(SETTINGS):
+        return f"unknown settings {sorted(set(answer) - set(SETTINGS))}: choose among defaults.SETTINGS"
+    wrong = len(set(answer) ^ must)
+    if not wrong:
+        return None
+    return (f"{wrong} of the {len(SETTINGS)} decisions {'is' if wrong == 1 else 'are'} wrong. Hint: for each "
+            "setting, look for what makes it matter: the optimizer, the layers (their stride and padding too), "
+            "the arguments of fit, and where the port's starting weights come from")

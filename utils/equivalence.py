@@ -320,3 +320,61 @@ def run_steps(framework: str, model, x, y, batches, optimizer: str = "sgd", lr: 
         losses.append(step.sync(step(*_as_tensors(framework, x[b], y[b]))))
     return {"loss": np.asarray(losses, dtype=np.float64),
             **{f"weights {n}": w for n, w in sorted(models.get_weights(model).items())}}
+
+
+def dense_stack(weights: dict, x) -> np.ndarray:
+    """NumPy's logits for a stack of dense layers dense1, dense2, ... with relu between them (not after the last)."""
+    weights = models._checked(weights)
+    layers = sorted({name.rsplit("/", 1)[0] for name in weights}, key=lambda layer: (len(layer), layer))
+    h = np.asarray(x, dtype=np.float32)
+    for i, layer in enumerate(layers):
+        h = h @ weights[f"{layer}/kernel"] + weights[f"{layer}/bias"]
+        h = np.maximum(h, 0) if i < len(layers) - 1 else h
+    return h
+
+
+def check_models(name: str, answer, weights: dict, x, hint: str = ""):
+    """Exercise check: {"Keras": model, "TensorFlow": model, "PyTorch": model}, each computing `dense_stack`.
+
+    Each model is called here, on `x` in its framework's tensors, and must return that framework's
+    tensors: NumPy's reference handed in for a framework is caught. Never raises on the learner's answer.
+    """
+    from utils.exercises import report
+
+    expected = dense_stack(weights, x)
+    if answer is Ellipsis or answer is None:
+        reason = "replace the `...` with your answer and run the cell again"
+    elif not isinstance(answer, dict) or sorted(answer) != sorted(NAMES):
+        reason = f"expected a dict with one model for each of {list(NAMES)}, got {_short(answer)}"
+    else:
+        reason = next((r for r in (_model_problem(f, answer[f], x, expected) for f in NAMES) if r), None)
+    return report(name, reason, hint)
+
+
+def _short(value) -> str:
+    return f"a dict with keys {sorted(map(str, value))}" if isinstance(value, dict) else type(value).__name__
+
+
+def _model_problem(framework: str, model, x, expected) -> str | None:
+    """Why `model` does not compute `expected` on `x` in `framework` (None when it does)."""
+    from utils.exercises import explain, to_numpy
+
+    x = np.asarray(x, dtype=np.float32)
+    try:
+        if framework == "PyTorch":
+            import torch
+
+            device = next(iter(model.parameters()), torch.empty(0)).device if hasattr(model, "parameters") else "cpu"
+            with torch.no_grad():
+                out, kind = model(torch.from_numpy(x).to(device)), torch.Tensor
+        else:
+            import tensorflow as tf
+
+            out, kind = model(tf.constant(x)), tf.Tensor
+    except Exception as err:  # the learner's model may fail in any way: explain, never raise
+        return f"[{framework!r}] calling it on a batch raised {type(err).__name__}: {err}"
+    if not isinstance(out, kind):
+        return (f"[{framework!r}] it returned a {type(out).__name__}, not a {kind.__module__.split('.')[0]} "
+                "tensor: build the model in that framework (a NumPy result is the reference, not a model)")
+    reason = explain(to_numpy(out), expected, rtol=0, atol=TOLERANCE)
+    return f"[{framework!r}] {reason}" if reason else None
