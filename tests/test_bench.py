@@ -1,4 +1,6 @@
-"""Unit tests of utils.bench without worker processes: grid, FLOPs, statistics, record, table, verdict."""
+"""Unit tests of utils.bench without its workers: grid, FLOPs, statistics, record, table, verdict, idle wait."""
+
+import os
 
 import pytest
 
@@ -117,11 +119,17 @@ def test_verdict_overlapping_spreads_cannot_tell():
     assert v.word == "cannot tell" and "interquartile ranges overlap" in v.text and "run it again" in v.text
 
 
-def test_verdict_noisy_cell_cannot_tell_and_says_how_noisy():
-    record = fake_record({"torch-eager": (1.0e-3, 0.2), "tf-function": (3.0e-3, 0.01)})
-    assert bench.find_cell(record, "torch-eager", "mlp", 32)["state"] == "noisy"
-    v = bench.verdict(record, "torch-eager", "tf-function", "mlp", 32)
-    assert v.word == "cannot tell" and "spread (IQR/median) is 40%" in v.text and "close other programs" in v.text
+def test_verdict_noisy_cell_ranks_only_when_the_gap_is_wider_than_its_noise():
+    far = fake_record({"torch-eager": (1.0e-3, 0.2), "tf-function": (3.0e-3, 0.01)})  # 0.8-1.2 ms against 3 ms
+    assert bench.find_cell(far, "torch-eager", "mlp", 32)["state"] == "noisy"
+    assert bench.verdict(far, "torch-eager", "tf-function", "mlp", 32).word == "faster"
+    near = fake_record({"torch-eager": (1.0e-3, 0.2), "tf-function": (1.15e-3, 0.01)})
+    v = bench.verdict(near, "torch-eager", "tf-function", "mlp", 32)
+    assert v.word == "cannot tell" and "interquartile ranges overlap" in v.text
+    tie = fake_record({"torch-eager": (1.0e-3, 0.2), "tf-function": (1.05e-3, 0.01)})
+    v = bench.verdict(tie, "torch-eager", "tf-function", "mlp", 32)
+    assert v.word == "cannot tell" and "within 10%" in v.text and "spread (IQR/median) is 40%" in v.text
+    assert "could hide in the noise" in v.text and "close other programs" in v.text
 
 
 def test_verdict_contended_cell_cannot_tell_even_when_the_gap_is_large():
@@ -232,7 +240,21 @@ def test_key_results_give_the_scorecard_its_per_framework_times():
     key = lesson.key_results(small, fake_record(), claims)
     assert key["ms_per_step"] == {"Keras": 0.5, "TensorFlow": 1.0, "PyTorch": 0.8}
     assert key["contended"] is True, "a noisy cell: nothing to rank"
-    assert key["verdicts"] == {"claim": "cannot tell"}
+    assert key["verdicts"] == {"claim": "slower"}, "0.8 ms +- 20% is still apart from 1 ms +- 1%"
     assert speed_times(key) == {"Keras": 0.5, "TensorFlow": 1.0, "PyTorch": 0.8}
     with pytest.raises(TypeError, match="claims"):
         lesson.key_results(small, small, [])
+
+
+def test_wait_until_idle_returns_at_once_for_idle_processes_and_waits_for_busy_ones():
+    import subprocess
+    import sys
+
+    assert timing.wait_until_idle([os.getpid()], limit=2.0, interval=0.1) < 0.5, "this test sleeps: idle"
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        assert timing.wait_until_idle([busy.pid], limit=0.6, interval=0.1) >= 0.6, "a spinning process is busy"
+    finally:
+        busy.kill()
+    with pytest.raises(TypeError, match="pids"):
+        timing.wait_until_idle("123")

@@ -43,6 +43,7 @@ def _required(tmp_path):
         "bench.steps.matmul": {"library": "numpy", "n": 8},
         "bench.timing.steps_for": {"step_seconds": 0.001, "block_seconds": 0.03},
         "bench.timing.flags": {"samples": [1.0, 1.1], "contended_rounds": [False, False]},
+        "bench.timing.wait_until_idle": {"pids": [1]},
         "bench.verdict.verdict": {"record": _a_record(), "a": "torch-eager", "b": "tf-function", "workload": "mlp",
                                   "batch": 32},
         "bugs.train": {"framework": "torch"},

@@ -57,7 +57,7 @@ def grid(quick: bool = True) -> dict:
     if quick:
         return {"configs": tuple(CONFIGS), "workloads": WORKLOADS,
                 "batches": {"mlp": (16, 64, 256), "cnn": (64,), "attention": (64,)},
-                "repeats": 5, "warmup": 2, "block_seconds": 0.03}
+                "repeats": 7, "warmup": 2, "block_seconds": 0.1}
     return {"configs": tuple(CONFIGS), "workloads": WORKLOADS, "batches": {w: (16, 64, 256, 1024) for w in WORKLOADS},
             "repeats": 9, "warmup": 3, "block_seconds": 0.1}
 
@@ -94,7 +94,7 @@ def step_flops(workload: str, batch: int, sizes: dict | None = None) -> int:
     return 2 * projections + 3 * products + 3 * 2 * b * d * s["classes"]
 
 
-def check_grid(configs, workloads, batches, sizes=None, repeats=5, warmup=2, block_seconds=0.03,
+def check_grid(configs, workloads, batches, sizes=None, repeats=5, warmup=2, block_seconds=0.1,
                threads=None, seed=0) -> tuple[tuple, tuple, dict, dict]:
     """Validate `run`'s arguments; return (configs, workloads, batches per workload, sizes per workload).
 

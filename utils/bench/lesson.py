@@ -59,7 +59,8 @@ def check_can_tell(record: dict, a: str, b: str, workload: str, batch: int, answ
     if answer not in words:
         return report("1", f"answer with one of {list(words)}, got {answer!r}")
     expected = verdict(record, a, b, workload, batch).word
-    return check("1", answer, expected, hint="a cell marked noisy or contended, or overlapping IQRs: cannot tell")
+    return check("1", answer, expected, hint="contended, or overlapping IQRs, or within 10% with a noisy cell: "
+                 "cannot tell")
 
 
 def check_payback(func) -> object:

@@ -2,11 +2,13 @@
 
 Used by notebook 02 (speed) and `python -m utils.bench`. Method:
 - one process per back end (Keras picks its back end at import); a NumPy process measures the matmul
-  peak and runs the contention probe before every round (`timing`);
+  peak and runs the contention probe before and after every round, keeping the better (`timing`);
 - warm-up: the first step (tracing and compiling happen there) is timed on its own (`first_step_s`);
   more warm-up steps follow, untimed; Keras's `train_on_batch` is timed beside its `fit` (`per_call_s`);
 - samples: a block of steps (about `block_seconds`) ends with a device synchronisation; its time / steps
   is one sample; one untimed round first re-sizes the blocks away from the parallel compiles;
+- quiet start: after warm-up the kit waits until the back end's processes are idle (torch.compile's
+  compile workers keep busy for seconds), and each probe waits for the last worker's threads to stop;
 - settling: each timed block follows an untimed one of the same length, because the first block after
   another process ran pays for the switch (that process's thread pools still spinning, cold caches);
 - configurations are interleaved: every round runs every cell once, in a new shuffled order;
@@ -15,6 +17,7 @@ Used by notebook 02 (speed) and `python -m utils.bench`. Method:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
@@ -35,7 +38,7 @@ ALL_AT_ONCE_MEMORY = 3.5e9  # bytes free needed to keep every back end's process
 
 
 def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repeats: int = 5, warmup: int = 2,
-        block_seconds: float = 0.03, threads: int | None = None, seed: int = 0, matmul_size: int = MATMUL_SIZE,
+        block_seconds: float = 0.1, threads: int | None = None, seed: int = 0, matmul_size: int = MATMUL_SIZE,
         all_at_once: bool | None = None, quiet_pools: bool = False, timeout: float = 600, progress=None) -> dict:
     """Run the benchmark; return the record (see `record.validate`).
 
@@ -106,6 +109,9 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
                 _prepare(workers, mine, settings, timeout, record, tick)
                 matmuls.update({p: _matmul(w, p, settings, repeats, timeout) for p, w in workers.items()
                                 if p not in record["workers"] or "failed" not in record["workers"][p]})
+                waited = timing.wait_until_idle([w.popen.pid for w in workers.values()])
+                for p in workers:
+                    record["workers"].setdefault(p, {})["waited_idle_s"] = round(waited, 2)
                 _rounds(workers, numpy_worker, mine, repeats, seed + len(record["rounds"]), calibration, timeout,
                         record, tick)
             finally:
@@ -227,8 +233,10 @@ def _rounds(workers, numpy_worker, cells, repeats, seed, calibration, timeout, r
                 cell.cpu_share.append(reply["cpu_s"] / reply["seconds"])
                 cell.rounds.append(len(record["rounds"]) - 1)
         if probed:  # judged at the round's end: other programs' CPU share is over the round itself
-            record["rounds"][-1].update(timing.judge_round(
-                probed, calibration, timing.others_share(snapshot, timing.cpu_snapshot(pids))))
+            others = timing.others_share(snapshot, timing.cpu_snapshot(pids))
+            with contextlib.suppress(WorkerFailed):  # probed again: a program that holds a core is still there
+                probed = max(probed, numpy_worker.request({"op": "probe"}, timeout), key=lambda p: p["efficiency"])
+            record["rounds"][-1].update(timing.judge_round(probed, calibration, others))
         tick(f"round {r}/{repeats} of {', '.join(workers)}" if r else f"sizing round of {', '.join(workers)}")
 
 

@@ -2,14 +2,15 @@
 
 Used by notebook 02 (speed) through `utils.bench`. Nothing here imports a deep-learning framework.
 
-Contention is measured directly, in a way a container cannot hide and the kit's own idle workers cannot
-fake (they wait on a pipe, using no CPU): before each round the NumPy worker times a fixed matrix
-product on one thread and on every usable core. On a free machine the product on n cores takes about
-1/n of the time on one (`efficiency` near 1); when another program holds a core, it cannot (efficiency
-drops towards 1/n). A round is contended when the efficiency falls below `MIN_EFFICIENCY` or the product
-takes more than `MAX_SLOWDOWN` times its calibration (its fastest time at the start of the run), or when
-other programs used more than `MAX_OTHERS` of the machine's CPU time during the round (`/proc/stat`'s busy
-time minus the CPU time of the benchmark's own processes; where /proc/stat shows a container's host, this
+Contention is measured directly, in a way a container cannot hide and the kit's own idle workers cannot fake
+(they wait on a pipe, using no CPU): before and after each round the NumPy worker times a fixed matrix product
+on one thread and on every usable core, and the better of the two counts (a program that holds a core is still
+there at the round's end; a passing hiccup of the machine is not). On a free machine the product on n cores
+takes about 1/n of the time on one (`efficiency` near 1); when another program holds a core, it cannot
+(efficiency drops towards 1/n). A round is contended when the efficiency falls below `MIN_EFFICIENCY` or the
+product takes more than `MAX_SLOWDOWN` times its calibration (its fastest time at the start of the run), or
+when other programs used more than `MAX_OTHERS` of the machine's CPU time during the round (`/proc/stat`'s
+busy time minus the CPU time of the benchmark's own processes; where /proc/stat shows a container's host, this
 counts the neighbours too, which errs towards "cannot tell"). The CPU pressure that Linux reports
 (/proc/pressure/cpu) is recorded beside it where it exists.
 """
@@ -30,6 +31,7 @@ MAX_SPREAD = 0.10  # IQR / median above this: a noisy cell (torch.utils.benchmar
 MIN_EFFICIENCY = 0.6  # parallel efficiency of the probe below this: another program holds a core
 MAX_SLOWDOWN = 1.5  # the probe slower than its calibration by more than this: contended
 PROBE_SIZE = 384
+PROBE_PAUSE = 0.05  # seconds the probe waits for the last worker's thread pools to stop spinning
 MAX_OTHERS = 0.25  # other programs' share of all CPUs' time in a round above this: contended
 CONTENDED_SHARE = 0.25  # a cell with more than this share of its samples in contended rounds is contended
 
@@ -83,14 +85,18 @@ def cpu_pressure(path: str = "/proc/pressure/cpu") -> float | None:
     return None
 
 
-def probe(n: int = PROBE_SIZE, repeats: int = 5) -> dict:
+def probe(n: int = PROBE_SIZE, repeats: int = 5, pause: float = PROBE_PAUSE) -> dict:
     """Time a fixed float32 (n x n) product on one thread and on every usable core (the median of `repeats`).
 
-    Returns {"one_s", "all_s", "cpus", "efficiency"}: efficiency = one_s / (cpus * all_s), about 1 on a
-    free machine, towards 1/cpus when other programs hold the cores.
+    Waits `pause` seconds first: the kit's worker that has just run keeps its thread pools spinning for a
+    few milliseconds, which is not another program. Returns {"one_s", "all_s", "cpus", "efficiency"}:
+    efficiency = one_s / (cpus * all_s), about 1 on a free machine, towards 1/cpus when other programs
+    hold the cores.
     """
     check_int("n", n, minimum=16)
     check_int("repeats", repeats, minimum=1)
+    check_number("pause", pause, minimum=0)
+    time.sleep(pause)
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(0)
@@ -142,6 +148,27 @@ def others_share(before: dict | None, after: dict | None) -> float | None:
         return None
     others = (after["busy_s"] - before["busy_s"]) - (after["own_s"] - before["own_s"])
     return max(0.0, others / ((after["wall"] - before["wall"]) * after["cpus"]))
+
+
+def wait_until_idle(pids, limit: float = 20.0, interval: float = 0.25, busy: float = 0.1) -> float:
+    """Wait until `pids` and their children use under `busy` of one CPU (at most `limit` s); the seconds waited.
+
+    After warm-up, a back end's helpers can keep working for seconds (torch.compile's compile workers,
+    for one); timed rounds that start before they finish are slowed by the kit itself.
+    """
+    if not isinstance(pids, list | tuple) or not all(isinstance(p, int) and not isinstance(p, bool) for p in pids):
+        raise TypeError(f"pids must be a list of process ids (ints), got {pids!r}")
+    limit, interval = check_seconds("limit", limit), check_seconds("interval", interval)
+    check_number("busy", busy, minimum=0)
+    start = time.perf_counter()
+    before = cpu_snapshot(pids)
+    while before is not None and time.perf_counter() - start < limit:
+        time.sleep(interval)
+        after = cpu_snapshot(pids)
+        if after is None or (after["own_s"] - before["own_s"]) / (after["wall"] - before["wall"]) < busy:
+            break
+        before = after
+    return time.perf_counter() - start
 
 
 def judge_round(probe_result: dict, calibration_s: float, others: float | None = None) -> dict:

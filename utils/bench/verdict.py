@@ -3,9 +3,11 @@
 Used by notebook 02 (speed) and `python -m utils.bench`.
 
 `verdict(record, a, b, workload, batch)` ranks two configurations only when both were measured, neither
-was timed under contention, both spreads (IQR / median) are within `timing.MAX_SPREAD`, their
-interquartile ranges do not overlap and their medians differ by more than MARGIN; two tight cells within
-MARGIN are "about as fast"; anything else is "cannot tell on this run", with the reason and what to do.
+was timed under contention, their interquartile ranges do not overlap and their medians differ by more
+than MARGIN (a spread over `timing.MAX_SPREAD` does not matter then: the gap is wider than the noise).
+Two cells within MARGIN are "about as fast" only when both spreads are within `timing.MAX_SPREAD` (a
+wider spread could hide a real difference). Anything else is "cannot tell on this run", with the reason
+and what to do.
 """
 
 from __future__ import annotations
@@ -41,17 +43,19 @@ def _ms(seconds: float) -> str:
     return f"{1e3 * seconds:.3g} ms"
 
 
-def _why_not(cell: dict, max_spread: float) -> str | None:
-    """Why this cell cannot be ranked (None when it can)."""
+def _why_not(cell: dict) -> str | None:
+    """Why this cell cannot be compared at all (None when it can)."""
     if cell["state"] == "failed":
         return f"{cell['label']} failed ({cell['reason']})"
     if cell["state"] == "contended":
         return (f"{cell['label']} was timed while another program held the CPU "
                 f"({100 * cell['contended_share']:.0f}% of its rounds)")
-    if cell["spread"] > max_spread:
-        return (f"{cell['label']}'s spread (IQR/median) is {100 * cell['spread']:.0f}%, over the "
-                f"{100 * max_spread:.0f}% limit")
     return None
+
+
+def _noisy(cells, max_spread: float) -> list[str]:
+    return [f"{c['label']}'s spread (IQR/median) is {100 * c['spread']:.0f}%, over the {100 * max_spread:.0f}% limit"
+            for c in cells if c["spread"] > max_spread]
 
 
 def verdict(record: dict, a: str, b: str, workload: str, batch: int, margin: float = MARGIN) -> Verdict:
@@ -67,17 +71,21 @@ def verdict(record: dict, a: str, b: str, workload: str, batch: int, margin: flo
     ca, cb = find_cell(record, a, workload, batch), find_cell(record, b, workload, batch)
     max_spread = record["settings"]["max_spread"]
     where = f"on {workload} at batch {batch}"
-    reasons = [r for r in (_why_not(ca, max_spread), _why_not(cb, max_spread)) if r]
+    reasons = [r for r in (_why_not(ca), _why_not(cb)) if r]
     if reasons:
         advice = "" if all("failed (" in r for r in reasons) else f"; {ADVICE}"
         return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: " + "; ".join(reasons)
                        + advice + ".")
     ratio = ca["median_s"] / cb["median_s"]
     both = f"{ca['label']} {_ms(ca['median_s'])}, {cb['label']} {_ms(cb['median_s'])}"
-    overlap = ca["q1_s"] <= cb["q3_s"] and cb["q1_s"] <= ca["q3_s"]
-    if max(ratio, 1 / ratio) <= 1 + margin:
+    noisy = _noisy((ca, cb), max_spread)
+    if max(ratio, 1 / ratio) <= 1 + margin and not noisy:
         return Verdict(a, b, "about as fast", ratio, f"About as fast {where}: {both} (within {100 * margin:.0f}%).")
-    if overlap:
+    if max(ratio, 1 / ratio) <= 1 + margin:
+        return Verdict(a, b, "cannot tell", ratio,
+                       f"Cannot tell on this run {where}: {both}, within {100 * margin:.0f}%, but "
+                       + "; ".join(noisy) + f", so a real difference could hide in the noise; {ADVICE}.")
+    if ca["q1_s"] <= cb["q3_s"] and cb["q1_s"] <= ca["q3_s"]:
         return Verdict(a, b, "cannot tell", ratio,
                        f"Cannot tell on this run {where}: {both}, but their interquartile ranges overlap; "
                        f"{ADVICE}, or use more repeats.")
@@ -135,7 +143,7 @@ def results_table(record: dict, workload: str | None = None) -> str:
     return "\n".join(head) + "\n\n" + text_table(rows, align={"ms/step": ">", "IQR (ms)": ">", "% peak": ">",
                                                              "first step s": ">"}) + (
         f"\n! noisy: IQR/median over {100 * s['max_spread']:.0f}%; ! contended: timed while another program held "
-        "the CPU. Neither is ranked by the verdict.")
+        "the CPU, never ranked by the verdict.")
 
 
 def keras_overhead_table(record: dict, workload: str, batch: int) -> str:
