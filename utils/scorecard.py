@@ -26,7 +26,7 @@ CLOSE = 0.10  # scores (shares of the best) less than 0.10 below the leader's co
 DEBUG_MARGIN = 1.0  # notebook 04's own margin, in points of its 0-4 error-message score
 SOURCE_NOTE = "authors' reading of sources, not a measurement"
 NOT_MEASURED_02 = "not measured yet: run notebook 02"
-CONTENDED = "cannot tell: the speed run was contended (run notebook 02 on a quiet machine)"
+CONTENDED = "cannot tell: the speed run had noisy or contended cells (see notebook 02; rerun it on a quiet machine)"
 SPEED_KEYS = ("ms_per_step", "best_ms_per_step", "median_ms")  # accepted shapes of 02's per-framework time
 
 # Sources for the rows the series did not measure (cited with URLs in notebook 07 too).
@@ -214,8 +214,8 @@ def _speed(r):
     ms = speed_times(r)
     evidence = "notebook 02, best ms per training step per framework: " + ", ".join(
         f"{n} {ms[n]:.3g} ms" for n in NAMES)
-    if r.get("contended") is True:  # notebook 02 saw other programs on the CPU: no ranking
-        return _shares(ms, True), evidence + " (the run was contended)", 1.0
+    if r.get("contended") is True:  # notebook 02 had noisy or contended cells: no ranking
+        return _shares(ms, True), evidence + " (the run had noisy or contended cells)", 1.0
     return _shares(ms, True), evidence
 
 
