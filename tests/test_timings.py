@@ -65,7 +65,7 @@ def test_each_code_cell_is_timed_and_numbered_as_a_clean_run(tmp_path):
 
 def _result(name, seconds, cells):
     return {"notebook": name, "seconds": seconds, "kernel_mb": 900.4, "total_mb": 1000.6, "error": None,
-            "load_before": 0.123, "cells": [{"cell": i + 1, "seconds": s, "source": f"cell {i + 1}"}
+            "others_cpu": 0.0123, "cells": [{"cell": i + 1, "seconds": s, "source": f"cell {i + 1}"}
                                             for i, s in enumerate(cells)]}
 
 
@@ -76,7 +76,7 @@ def test_saved_runs_are_merged_by_label_and_keep_the_slowest_cells(tmp_path):
     data = timings.save_timings([_result("01_b.ipynb", 3.0, [1.0])], path, "2cpu")
     assert data == json.loads(path.read_text())
     first = data["runs"]["2cpu"]["00_a.ipynb"]
-    assert (first["seconds"], first["kernel_mb"], first["load_before"]) == (17.0, 900, 0.12)
+    assert (first["seconds"], first["kernel_mb"], first["others_cpu"]) == (17.0, 900, 0.012)
     assert [c["cell"] for c in first["slowest_cells"]] == [4, 2, 3], "the slowest first, at most three"
     assert set(data["runs"]["2cpu"]) == {"00_a.ipynb", "01_b.ipynb"}
     assert data["runs"]["1cpu"]["00_a.ipynb"]["seconds"] == 20
@@ -96,3 +96,26 @@ def test_main_saves_what_it_measured(tmp_path, capsys):
     assert timings.main([str(tmp_path), "--save", str(tmp_path / "t.json"), "--label", "test"]) == 0
     assert "95_ok.ipynb" in json.loads((tmp_path / "t.json").read_text())["runs"]["test"]
     assert "saved to" in capsys.readouterr().out
+
+
+def test_other_programs_using_the_cpu_are_measured(tmp_path):
+    import subprocess
+    import sys
+
+    import psutil
+
+    spin = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"
+    path = tmp_path / "99_spin.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(spin)]), path)
+    if timings.time_notebook(path)["others_cpu"] is None:
+        pytest.skip("no /proc/stat here")
+    # started through a shell that exits at once, so the burner is not this process's child: another program
+    launcher = subprocess.run(["sh", "-c", f"{sys.executable} -c 'while True: pass' >/dev/null 2>&1 & echo $!"],
+                              capture_output=True, text=True, check=True)
+    burner = psutil.Process(int(launcher.stdout))
+    try:
+        busy = timings.time_notebook(path)["others_cpu"]
+    finally:
+        burner.kill()
+        burner.wait(5)
+    assert busy >= 0.8 / os.cpu_count(), f"a burner takes one core: others' share {busy:.2f}"

@@ -130,15 +130,16 @@ def test_make_guide_keeps_hand_written_text_and_adds_a_new_notebook():
 
 
 def test_run_times_and_waits_come_from_the_timings_file():
-    run = {"seconds": 41.4, "error": None, "load_before": 0.2, "date": "2026-11-23",
+    run = {"seconds": 41.4, "error": None, "others_cpu": 0.02, "date": "2026-11-23",
            "slowest_cells": [{"cell": 7, "seconds": 12.3, "source": "bench.run(...)"},
                              {"cell": 3, "seconds": 0.4, "source": "import x"}]}
-    timings = {"2cpu": {"00_x.ipynb": run}, "1cpu": {"00_x.ipynb": {**run, "seconds": 64.0, "load_before": 2.5}}}
+    timings = {"2cpu": {"00_x.ipynb": run}, "1cpu": {"00_x.ipynb": {**run, "seconds": 64.0, "others_cpu": 0.45}}}
     text = workshop.lesson_markdown(_lesson("00", 20, 10), timings)
-    assert "41 s on 2 CPUs, 64 s (machine busy, load 2.5) on 1 CPU" in text
+    assert "41 s on 2 CPUs, 64 s (machine busy: other programs used 45% of the CPUs) on 1 CPU" in text
     assert "cell [7] `bench.run(...)` 12 s" in text and "import x" not in text, "waits under a second are left out"
     overview = workshop.overview_markdown([_lesson("00", 20, 10), _lesson("01", 5, 5)], timings)
-    assert "| 41 s | 64 s (machine busy, load 2.5) |" in overview and "| not measured | not measured |" in overview
+    assert "| 41 s | 64 s (machine busy: other programs used 45% of the CPUs) |" in overview
+    assert "| not measured | not measured |" in overview
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)

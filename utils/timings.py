@@ -30,6 +30,7 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
+from utils.bench.timing import cpu_snapshot, others_share
 from utils.checks import check_seconds, check_str
 from utils.results import machine
 
@@ -94,10 +95,11 @@ def time_notebook(path: Path, timeout: int = 600) -> dict:
     resources = {"metadata": {"path": str(path.parent)}}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
     error, cells = None, []
-    load = os.getloadavg()[0]
     with client.setup_kernel():
-        sampler = PeakMemory(client.km.provisioner.process.pid)
+        kernel = client.km.provisioner.process.pid
+        sampler = PeakMemory(kernel)
         sampler.start()
+        before = cpu_snapshot([os.getpid(), kernel])
         start = time.perf_counter()
         try:
             for index, cell in enumerate(nb.cells):
@@ -111,9 +113,10 @@ def time_notebook(path: Path, timeout: int = 600) -> dict:
             last_line = (str(err).strip().splitlines() or [""])[-1]
             error = f"{type(err).__name__}: {last_line[:200]}"
         seconds = time.perf_counter() - start
+        others = others_share(before, cpu_snapshot([os.getpid(), kernel]))
         sampler.stop()
     return {"notebook": path.name, "seconds": seconds, "kernel_mb": sampler.peak_own / 1e6,
-            "total_mb": sampler.peak_total / 1e6, "error": error, "cells": cells, "load_before": load}
+            "total_mb": sampler.peak_total / 1e6, "error": error, "cells": cells, "others_cpu": others}
 
 
 def save_timings(results: list[dict], path: Path, label: str | None = None) -> dict:
@@ -121,7 +124,8 @@ def save_timings(results: list[dict], path: Path, label: str | None = None) -> d
 
     `label` defaults to the number of CPUs this process may use ("2cpu"; "1cpu" under `taskset -c 0`).
     Each notebook keeps its seconds, peak memory, error, slowest cells, the date, the machine, and the
-    one-minute load average before it ran (well under 1 on a quiet machine).
+    share of all CPUs' time that other programs used while it ran (`others_cpu`: 0 on a quiet machine;
+    None where /proc/stat is missing). Unlike the load average, it does not count the notebook itself.
     """
     path = Path(path)
     about = machine()
@@ -136,7 +140,7 @@ def save_timings(results: list[dict], path: Path, label: str | None = None) -> d
         runs[r["notebook"]] = {
             "seconds": round(r["seconds"], 1), "kernel_mb": round(r["kernel_mb"]), "total_mb": round(r["total_mb"]),
             "error": r["error"], "date": today, "cpu": about["cpu"], "usable_cpus": about["usable_cpus"],
-            "load_before": round(r["load_before"], 2),
+            "others_cpu": None if r["others_cpu"] is None else round(r["others_cpu"], 3),
             "slowest_cells": [{**c, "seconds": round(c["seconds"], 1)} for c in slowest]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")

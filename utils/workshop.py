@@ -30,7 +30,7 @@ TIMINGS = ROOT / "data" / "timings.json"
 MAX_STRETCH = 90  # minutes of lessons between two breaks, at most
 BREAK, LUNCH = 15, 60  # minutes
 START = 9 * 60  # 09:00, in minutes after midnight
-BUSY = 1.0  # a one-minute load average from which a timing is marked as measured on a busy machine
+BUSY = 0.1  # other programs' share of the CPUs from which a timing is marked as measured on a busy machine
 RUNS = {"2cpu": "2 CPUs", "1cpu": "1 CPU (as on Binder)"}  # the runs of data/timings.json the guide shows
 BLOCK = re.compile(r"<!-- generated:begin (?P<name>[\w ]+) -->\n.*?<!-- generated:end (?P=name) -->", re.S)
 NOTEBOOKS_END = "<!-- notebooks:end -->"
@@ -212,7 +212,9 @@ def _seconds(entry: dict | None) -> str:
     if entry is None:
         return "not measured"
     notes = ["failed"] * bool(entry.get("error"))
-    notes += [f"machine busy, load {entry['load_before']:.1f}"] * (entry.get("load_before", 0) >= BUSY)
+    others = entry.get("others_cpu")
+    if others is not None and others >= BUSY:
+        notes.append(f"machine busy: other programs used {100 * others:.0f}% of the CPUs")
     return f"{entry['seconds']:.0f} s" + (f" ({'; '.join(notes)})" if notes else "")
 
 
