@@ -22,6 +22,16 @@ def test_throughput_on_one_and_two_replicas():
     assert distributed.equivalent(result)
 
 
+def test_torch_replicas_fork_from_a_fork_server_that_is_stopped_again():
+    from multiprocessing import forkserver
+
+    from utils import shards
+
+    shards.stop_worker_server()
+    assert distributed.equivalent(distributed.data_parallel("torch", reductions="mean", batch_size=16))
+    assert forkserver._forkserver._forkserver_pid is None, "a fork server started for the step is stopped after it"
+
+
 def test_max_difference_and_job_are_deterministic():
     w1, x1, y1 = distributed.job(8)
     w2, x2, y2 = distributed.job(8)

@@ -69,6 +69,17 @@ def test_torch_loader_reads_every_example_once_in_order(folder, reference, worke
         assert loader.multiprocessing_context.get_start_method() == "forkserver"
 
 
+def test_stop_worker_server_stops_it_and_the_next_loader_starts_another(folder, reference):
+    from multiprocessing import forkserver
+
+    assert collect(shards.torch_loader(folder, BATCH, num_workers=1)) == rows(*reference)
+    pid = forkserver._forkserver._forkserver_pid
+    assert pid is not None and shards.stop_worker_server() is True
+    assert forkserver._forkserver._forkserver_pid is None and shards.stop_worker_server() is False
+    assert collect(shards.torch_loader(folder, BATCH, num_workers=1)) == rows(*reference)
+    assert forkserver._forkserver._forkserver_pid not in (None, pid)
+
+
 @pytest.mark.parametrize("workers, processes", [(1, False), (2, False), (2, True)])
 def test_keras_pydataset_reads_every_example_once_in_order(folder, reference, workers, processes):
     import keras

@@ -102,3 +102,15 @@ def test_plot_has_titles_labels_and_one_line_per_pipeline():
     assert left.get_yscale() == "log" and left.get_ylabel() and right.get_ylabel().endswith("(MB)")
     assert left.get_title() and right.get_title() and left.get_xlabel().endswith("(MB)")
     assert len(left.get_lines()) == len(right.get_lines()) == 2
+
+
+def test_release_memory_stops_the_worker_server(tmp_path):
+    from multiprocessing import forkserver
+
+    from utils import shards
+
+    shards.write_dataset(tmp_path / "data", shards=1, examples_per_shard=64)
+    assert sum(len(x) for x, _ in shards.torch_loader(tmp_path / "data", 32, num_workers=1)) == 64
+    assert forkserver._forkserver._forkserver_pid is not None
+    assert streaming.release_memory() is None
+    assert forkserver._forkserver._forkserver_pid is None

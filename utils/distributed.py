@@ -4,8 +4,10 @@ Used by notebook 05. One SGD step of the series' MLP (`utils.models`, one set of
 batch split between `replicas` replicas, on this machine's CPU cores:
 
 - PyTorch: `torch.distributed` (gloo) + `DistributedDataParallel`, `replicas` processes started with
-  `torch.multiprocessing.spawn`, meeting at tcp://127.0.0.1:PORT (the worker is `_torch_worker`: spawn
-  needs it importable from a module, not defined in a notebook cell);
+  `torch.multiprocessing.start_processes` from a fork server, as `utils.shards`' DataLoader workers are
+  (torch and torch._dynamo, which DDP imports, are imported there once: a replica costs tens of MB, not
+  a fresh import), meeting at tcp://127.0.0.1:PORT (the worker is `_torch_worker`: it must be
+  importable from a module, not defined in a notebook cell);
 - TensorFlow: `tf.distribute.MirroredStrategy` over `replicas` logical CPU devices, in a child process
   (logical devices must be declared before TensorFlow starts, so the caller's TensorFlow is untouched);
 - Keras: `keras.distribution.DataParallel` on the JAX back end with `replicas` host devices
@@ -134,7 +136,7 @@ def _lists(weights: dict) -> dict:
     return {k: np.asarray(v).tolist() for k, v in weights.items()}
 
 
-# ---------------------------------------------------------------- PyTorch: DDP in spawned processes
+# ---------------------------------------------------------------- PyTorch: DDP in processes from the fork server
 def _torch_step(model, x, y, lr: float, backward=None) -> None:
     import torch
 
@@ -147,10 +149,13 @@ def _torch_step(model, x, y, lr: float, backward=None) -> None:
 
 
 def _run_torch(spec: dict, timeout: float) -> dict:
+    from multiprocessing import forkserver
+
     import torch
     import torch.multiprocessing as mp
 
     from utils.models import get_weights, torch_model
+    from utils.shards import stop_worker_server
 
     weights, x, y = job(spec["batch_size"], spec["seed"])
     model = torch_model("mlp", weights)
@@ -163,10 +168,17 @@ def _run_torch(spec: dict, timeout: float) -> dict:
         result["examples_per_s"]["1"] = spec["steps"] * spec["batch_size"] / seconds
     with tempfile.TemporaryDirectory(prefix="kvtvp-ddp-") as folder:
         args = (spec, free_port(), folder, timeout)
+        # replicas fork from the fork server; one started here also imports torch._dynamo, which DDP needs (115 MB)
+        mp.get_context("forkserver").set_forkserver_preload(["torch", "torch._dynamo", "utils.distributed"])
+        started = forkserver._forkserver._forkserver_pid is None  # then stopped again after the step
         try:
-            mp.spawn(_torch_worker, args=args, nprocs=spec["replicas"], join=True)
+            mp.start_processes(_torch_worker, args=args, nprocs=spec["replicas"], join=True,
+                               start_method="forkserver")
         except Exception as err:  # ProcessRaisedException / ProcessExitedException carry the replica's traceback
             raise DistributedError(f"a DistributedDataParallel replica failed: {err}") from err
+        finally:
+            if started:
+                stop_worker_server()
         out = json.loads((Path(folder) / "rank0.json").read_text())
     result["after"] = out["after"]
     result["examples_per_s"].update(out["examples_per_s"])
@@ -238,6 +250,8 @@ def _run_child(spec: dict, timeout: float) -> dict:
 def _tensorflow(spec: dict) -> dict:
     from utils.processes import muted_stderr
 
+    for unused in ("jax", "keras"):  # TensorFlow imports them when installed (tf.lite, tf.keras); not needed
+        sys.modules.setdefault(unused, None)  # here, and skipping them saves about 120 MB
     with muted_stderr():
         import tensorflow as tf
 
@@ -291,6 +305,8 @@ def _tensorflow(spec: dict) -> dict:
 
 
 def _keras_jax(spec: dict) -> dict:
+    for unused in ("matplotlib", "h5py", "sklearn", "IPython"):  # Keras imports them when installed (plots,
+        sys.modules.setdefault(unused, None)  # saving, wrappers, display): not needed here; saves about 100 MB
     import keras
 
     from utils.models import get_weights, keras_model
@@ -307,23 +323,21 @@ def _keras_jax(spec: dict) -> dict:
         model.compile(optimizer=keras.optimizers.SGD(spec["lr"]), loss=lambda t, p: scale * loss(t, p))
         return model
 
-    reference = model_for()
-    reference.train_on_batch(x, y)
-    reference = get_weights(reference)
-    speed = {}
+    single = model_for()  # every model compiles its own XLA program: each is reused for the timing
+    single.train_on_batch(x, y)
+    reference, speed = get_weights(single), {}
     if spec["steps"]:
-        single = model_for()
         speed["1"] = spec["steps"] * size / _timed(lambda: single.train_on_batch(x, y), spec["steps"])
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
-    after = {}
+    after, trained = {}, {}
     for reduction in spec["reductions"]:
         # XLA shards the batch and inserts the all-reduce of the mean loss's gradient itself; summing
         # the replicas' gradients instead is the same as a loss `world` times larger.
-        model = model_for(1.0 if reduction == "mean" else float(world))
+        trained[reduction] = model = model_for(1.0 if reduction == "mean" else float(world))
         model.train_on_batch(x, y)
         after[reduction] = _lists(get_weights(model))
     if spec["steps"]:
-        model = model_for()
+        model = trained.get("mean") or model_for()
         speed[str(world)] = spec["steps"] * size / _timed(lambda: model.train_on_batch(x, y), spec["steps"])
     return {"reference": _lists(reference), "after": after, "examples_per_s": speed}
 
