@@ -192,3 +192,12 @@ def test_make_slides_writes_only_what_differs(tmp_path, capsys):
     assert slides.main(["--check", str(path)]) == 0 and slides.main([str(path)]) == 0
     assert path.read_bytes() == before
     assert "slides differ" in capsys.readouterr().out
+
+
+def test_an_exercise_cell_has_a_python_ellipsis_not_just_the_text():
+    cell = nbformat.v4.new_code_cell
+    assert learner.is_exercise(cell("answer = ...  # an int\ncheck(answer)"), "exercises")
+    assert learner.is_exercise(cell("def payback(a, b):\n    ...\n"), "exercises")
+    assert learner.is_exercise(cell("%time answer = ..."), "exercises"), "a magic: read as text"
+    assert not learner.is_exercise(cell('def check(a):\n    return "replace the `...` with your answer"'), "exercises")
+    assert not learner.is_exercise(cell("answer = ..."), "solutions")

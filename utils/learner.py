@@ -14,6 +14,7 @@ their stored outputs, so no "not yet" (or answer) is printed before the learner 
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import re
 import sys
@@ -25,15 +26,25 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from utils.workshop import NOTEBOOKS, ROOT, headings, notebook_paths
 
 LEARNER = ROOT / "learner"
-PLACEHOLDER = re.compile(r"(?<![\w.])\.\.\.(?![\w.])")  # the `...` a learner replaces with an answer
+PLACEHOLDER = re.compile(r"(?<![\w.])\.\.\.(?![\w.])")  # `...` in a cell Python cannot parse (a magic)
 NOTE = ("## Solutions\n\nThis is the learner's copy: the solutions are not in it. Each exercise's check says "
         "whether your answer is right and why not; your instructor has the solutions, and so does the full "
         "notebook in the repository's `notebooks/` folder.")
 
 
 def is_exercise(cell, section: str) -> bool:
-    """True for a code cell under "## Exercises" with a `...` for the learner to replace."""
-    return cell.cell_type == "code" and section == "exercises" and bool(PLACEHOLDER.search(cell.source))
+    """True for a code cell under "## Exercises" with a `...` for the learner to replace.
+
+    The `...` must be code (Python's Ellipsis), not text in a string or a comment: a check defined under
+    the heading may well say "replace the `...`".
+    """
+    if cell.cell_type != "code" or section != "exercises":
+        return False
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        return bool(PLACEHOLDER.search(cell.source))
+    return any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(tree))
 
 
 def learner_copy(nb):
