@@ -4,7 +4,8 @@ Used by notebooks 00 (one model on each back end) and 03 (the graph each back en
 
 Keras picks its back end once, when it is imported, and objects made under one back end stay bound
 to it; so the safe rule is one back end per process. The function must be self-contained (its own
-imports inside, arguments and result JSON-able), because only its source travels to the child:
+imports inside, arguments and result JSON-able), because only its source travels to the child. A
+child on another back end than JAX cannot import JAX (kept out to save memory):
 
     def predict(weights):
         import keras, numpy as np
@@ -19,6 +20,7 @@ from __future__ import annotations
 import inspect
 import json
 import linecache
+import os
 import sys
 import textwrap
 import traceback
@@ -78,6 +80,8 @@ def _child() -> None:
     job = json.loads(sys.stdin.read())
     from utils.setup import pin_threads, seed_everything
 
+    if os.environ.get("KERAS_BACKEND") != "jax":  # Keras imports JAX on every back end when it is installed
+        sys.modules.setdefault("jax", None)  # (~75 MB): a None entry makes that `import jax` fail quietly
     with _stdout_to_stderr():
         import keras  # noqa: F401  (imported before seeding so Keras's own generator is seeded too)
 
