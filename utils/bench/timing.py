@@ -130,10 +130,10 @@ def cpu_snapshot(pids) -> dict | None:
                 process = psutil.Process(pid)
                 ours.update((p.pid, p) for p in [process, *process.children(recursive=True)])
         own = 0.0
-        for p in ours.values():
+        for p in ours.values():  # with the children each has waited for: short-lived helpers count as ours
             with contextlib.suppress(psutil.Error):
                 t = p.cpu_times()
-                own += t.user + t.system
+                own += t.user + t.system + t.children_user + t.children_system
     except (OSError, ValueError, IndexError):
         return None
     hz = os.sysconf("SC_CLK_TCK")
