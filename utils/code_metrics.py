@@ -95,6 +95,14 @@ class CodeMetrics:
                 f"branches, {self.api_count} API names" + (f" ({per}))" if per else ")"))
 
 
+def _named(items, name: str, kind: str):
+    """The item of `items` whose .name is `name` (KeyError listing the names)."""
+    for item in items:
+        if item.name == name:
+            return item
+    raise KeyError(f"no {kind} named {name!r}: the names are {[item.name for item in items]}")
+
+
 @dataclass(frozen=True)
 class MetricsTable:
     """Several snippets' metrics side by side; str() is a text table, rows() a list of dicts."""
@@ -102,10 +110,7 @@ class MetricsTable:
     metrics: tuple[CodeMetrics, ...]
 
     def __getitem__(self, name: str) -> CodeMetrics:
-        for m in self.metrics:
-            if m.name == name:
-                return m
-        raise KeyError(f"no snippet named {name!r}: the names are {[m.name for m in self.metrics]}")
+        return _named(self.metrics, name, "snippet")
 
     @property
     def frameworks(self) -> list[str]:
@@ -193,10 +198,7 @@ class JobsTable:
     jobs: tuple[JobMetrics, ...]
 
     def __getitem__(self, name: str) -> JobMetrics:
-        for job in self.jobs:
-            if job.name == name:
-                return job
-        raise KeyError(f"no version named {name!r}: the names are {[j.name for j in self.jobs]}")
+        return _named(self.jobs, name, "version")
 
     def column(self, key: str) -> dict:
         """{version: value} of one column of the table, e.g. column("tokens")."""
