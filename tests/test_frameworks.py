@@ -1,5 +1,6 @@
-"""utils.frameworks and utils.tables: one table of the frameworks; one text-table formatter."""
+"""utils.frameworks and utils.tables: one table of the frameworks; one text-table formatter; differences as claimed."""
 
+import numpy as np
 import pytest
 
 from utils import frameworks, tables
@@ -24,3 +25,24 @@ def test_text_table_aligns_text_left_and_numbers_right():
         tables.text_table([])
     with pytest.raises(ValueError, match="align values"):
         tables.text_table([{"a": 1}], align={"a": "^"})
+
+
+@pytest.mark.parametrize("gap, text", [
+    (0.0, "below 1e-6 (tolerance 1e-5)"),
+    (np.float32(8.9e-08), "below 1e-6 (tolerance 1e-5)"),
+    (1.2e-07, "below 1e-6 (tolerance 1e-5)"),  # another CPU's noise prints the same
+    (3e-06, "within the tolerance 1e-5"),
+    (2e-05, "2.0e-05, over the tolerance 1e-5"),
+    (float("nan"), "not finite (nan; tolerance 1e-5)"),
+])
+def test_a_difference_prints_what_the_lesson_claims_not_the_noise(gap, text):
+    assert tables.difference(gap, 1e-5) == text
+
+
+def test_a_difference_rejects_what_is_not_one():
+    with pytest.raises(TypeError, match="gap must be a number"):
+        tables.difference("1e-7", 1e-5)
+    with pytest.raises(ValueError, match="gap == -1.0, must be >= 0"):
+        tables.difference(-1.0, 1e-5)
+    with pytest.raises(ValueError, match="tolerance"):
+        tables.difference(0.0, 0)

@@ -2,6 +2,7 @@
 
 import ast
 import builtins
+import math
 import re
 from pathlib import Path
 
@@ -311,6 +312,36 @@ def minutes_problems(nb):
             if not (isinstance(minutes.get(k), int) and not isinstance(minutes.get(k), bool) and minutes[k] > 0)]
 
 
+# A number printed in scientific notation, or with four zeros after the point: the forms rounding noise takes.
+SMALL_NUMBER = re.compile(r"(?<![\w.])-?(\d+(?:\.\d+)?[eE][-+]?\d+|0\.0000\d+)(?![\w.])")
+
+
+def rounding_noise_problems(nb):
+    """Problems: a compared output (no nbval-ignore-output tag) prints a number below 1e-4 that is not a power of ten.
+
+    Float32 rounding noise (1e-8, 1.2e-07, 0.0e+00) changes with the CPU, its BLAS kernel and the thread count;
+    print "below 1e-6 (tolerance 1e-5)" instead (utils.tables.difference), or print the value in a cell whose
+    output is not compared. A power of ten (1e-05, 1e-07) is a stated tolerance or default, not a measurement.
+    """
+    problems = []
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for number, cell in enumerate(code, 1):
+        if "nbval-ignore-output" in cell.metadata.get("tags", []):
+            continue
+        for line in _outputs_text(cell).splitlines():
+            for match in SMALL_NUMBER.finditer(line):
+                value = abs(float(match.group(1)))
+                if value < 1e-4 and not (value and 10 ** round(math.log10(value)) == value):
+                    problems.append(f"code cell {number} prints {match.group(1)} (rounding noise?): {line.strip()[:100]}")
+    return problems
+
+
+def test_compared_outputs_print_no_rounding_noise(notebook):
+    path, nb = notebook
+    problems = rounding_noise_problems(nb)
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
 def test_exercises_do_not_give_their_answers_away(notebook):
     _, nb = notebook
     assert not exercise_giveaways(nb)
@@ -413,3 +444,16 @@ def test_long_cells_fail():
 @pytest.mark.parametrize("minutes", [(0, 10), (20, None), ("20", 10), (20, True)])
 def test_missing_minutes_fail(minutes):
     assert minutes_problems(_synthetic([GOOD_EXERCISE], [GOOD_SOLUTION], minutes=minutes))
+
+
+@pytest.mark.parametrize("printed, flagged", [
+    ("largest difference 8.9e-08", True), ("Keras  0.0e+00", True), ("mean 1.4901161193847656e-08", True),
+    ("gap 0.0000012", True), ("largest difference below 1e-6 (tolerance 1e-5)", False),
+    ("within 1e-05; Adam epsilon 1e-07", False), ("loss 1.921, accuracy 0.9556, 3.2e+03 steps", False),
+])
+def test_rounding_noise_in_a_compared_output_fails(printed, flagged):
+    nb = _synthetic([GOOD_EXERCISE], [GOOD_SOLUTION])
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed + "\n")]
+    assert bool(rounding_noise_problems(nb)) == flagged
+    nb.cells[1].metadata["tags"] = ["nbval-ignore-output"]
+    assert not rounding_noise_problems(nb)

@@ -76,7 +76,7 @@ def test_table_and_verdict():
     text, key = streaming.pipeline_verdict(sweep, reads, parallel)
     assert "NumPy in memory: data 8 -> 136 MB, peak memory 9 -> 275 MB: GROWS" in text
     assert "Is Keras limited to small data? No" in text and "8.0x faster" in text and "10.0x slower" in text
-    assert "yes (largest difference 1.0e-08" in text and "x0.50" in text
+    assert "yes (largest difference below 1e-7 (tolerance 1e-6))" in text and "x0.50" in text
     assert key["keras_limited_to_small_data"] is False
 
 

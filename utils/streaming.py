@@ -27,7 +27,7 @@ import numpy as np
 import psutil
 
 from utils.checks import check_int, check_number, check_str
-from utils.tables import text_table
+from utils.tables import difference, text_table
 
 MARGIN_MB = 30.0  # "flat": the largest dataset's peak memory is at most this much above the smallest's
 SPEEDUP = 1.25  # "faster": a median at least this many times higher, with no overlap of the ranges
@@ -236,8 +236,9 @@ def pipeline_verdict(sweep, reads, parallel) -> tuple[str, dict]:
         speed = r["examples_per_s"]
         ratio = speed[str(r["replicas"])] / speed["1"] if speed else None
         lines.append(f"- {r['name']}: {r['replicas']} replicas == 1 process on the whole batch: "
-                     f"{'yes' if equivalent(r) else 'NO'} (largest difference {r['max_difference']['mean']:.1e} "
-                     f"<= {r['tolerance']:.0e}); throughput x{ratio:.2f} vs 1 replica on this CPU" if ratio else "")
+                     f"{'yes' if equivalent(r) else 'NO'} (largest difference "
+                     f"{difference(r['max_difference']['mean'], r['tolerance'])}); throughput x{ratio:.2f} vs 1 "
+                     "replica on this CPU" if ratio else "")
     results = {"memory": grown, "reads": reads, "keras_limited_to_small_data": not keras_flat,
                "per_example_vs_batched": per_example, "workers_2_vs_0": workers,
                "data_parallel": [{k: r[k] for k in ("engine", "replicas", "max_difference", "examples_per_s")}
