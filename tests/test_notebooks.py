@@ -332,7 +332,7 @@ def rounding_noise_problems(nb):
             for match in SMALL_NUMBER.finditer(line):
                 value = abs(float(match.group(1)))
                 if value < 1e-4 and not (value and 10 ** round(math.log10(value)) == value):
-                    problems.append(f"code cell {number} prints {match.group(1)} (rounding noise?): {line.strip()[:100]}")
+                    problems.append(f"code cell {number} prints {match.group(1)}, rounding noise? {line.strip()[:90]}")
     return problems
 
 

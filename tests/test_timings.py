@@ -48,7 +48,7 @@ def test_an_error_without_a_message_is_reported(tmp_path, monkeypatch):
     def fail(self, cell, index):
         raise RuntimeError()  # e.g. a kernel that died without a word
 
-    monkeypatch.setattr(timings.NotebookClient, "execute_cell", fail)
+    monkeypatch.setattr(timings.SlicedClient, "execute_cell", fail)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
     nbformat.write(nb, tmp_path / "97_silent.ipynb")
     assert timings.time_notebook(tmp_path / "97_silent.ipynb")["error"] == "RuntimeError: "

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import nbformat
 import psutil
-from nbclient import NotebookClient
 
 from utils.bench.timing import cpu_snapshot, others_share
 from utils.checks import check_seconds, check_str
+from utils.execution import CELL_TIMEOUT_S, SlicedClient, run_cells
 from utils.results import machine
 
 MEMORY_BUDGET_MB = 1500
@@ -87,14 +87,18 @@ def _pss(process: psutil.Process) -> int:
         return process.memory_info().rss
 
 
-def time_notebook(path: Path, timeout: int = 600) -> dict:
-    """Execute one notebook (not saved) and measure it; `timeout` is seconds per cell."""
+def time_notebook(path: Path, timeout: float = CELL_TIMEOUT_S) -> dict:
+    """Execute one notebook (not saved) and measure it; `timeout` is seconds per cell (a hang fails that cell)."""
     check_seconds("timeout", timeout)
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     resources = {"metadata": {"path": str(path.parent)}}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
+    client = SlicedClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
     error, cells = None, []
+
+    def timed(number, seconds, cell):  # numbered as a clean run numbers them: [1], [2], ...
+        cells.append({"cell": number, "seconds": seconds, "source": (cell.source.strip().splitlines() or [""])[0][:80]})
+
     with client.setup_kernel():
         kernel = client.km.provisioner.process.pid
         sampler = PeakMemory(kernel)
@@ -102,13 +106,7 @@ def time_notebook(path: Path, timeout: int = 600) -> dict:
         before = cpu_snapshot([os.getpid(), kernel])
         start = time.perf_counter()
         try:
-            for index, cell in enumerate(nb.cells):
-                began = time.perf_counter()
-                client.execute_cell(cell, index)
-                if cell.cell_type == "code":  # numbered as a clean run numbers them: [1], [2], ...
-                    first_line = (cell.source.strip().splitlines() or [""])[0][:80]
-                    cells.append({"cell": len(cells) + 1, "seconds": time.perf_counter() - began,
-                                  "source": first_line})
+            run_cells(client, nb, path.name, on_cell=timed)
         except Exception as err:  # report and go on with the next notebook
             last_line = (str(err).strip().splitlines() or [""])[-1]
             error = f"{type(err).__name__}: {last_line[:200]}"
