@@ -44,6 +44,8 @@ def _required(tmp_path):
         "bench.timing.steps_for": {"step_seconds": 0.001, "block_seconds": 0.03},
         "bench.timing.flags": {"samples": [1.0, 1.1], "contended_rounds": [False, False]},
         "bench.timing.wait_until_idle": {"pids": [1]},
+        "bench.timing.judge_round": {"probe_result": {"all_s": 1e-3, "cpus": 2, "efficiency": 0.9},
+                                     "calibration_s": 1e-3},
         "bench.verdict.verdict": {"record": _a_record(), "a": "torch-eager", "b": "tf-function", "workload": "mlp",
                                   "batch": 32},
         "bugs.train": {"framework": "torch"},

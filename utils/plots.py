@@ -87,8 +87,8 @@ def speed_bars(record: dict, workload: str, batch: int):
     fig, ax = figure(f"One training step, {workload} at batch {batch} (median, bars: IQR)",
                      xlabel="time per step (ms, lower is faster)", ylabel="configuration")
     for i, r in enumerate(cells):
-        if r["state"] == "failed":
-            ax.text(0, i, "  failed", va="center")
+        if r["state"] in ("failed", "unavailable"):
+            ax.text(0, i, f"  {mark(r).lower()}", va="center")
             continue
         median, q1, q3 = (1e3 * r[k] for k in ("median_s", "q1_s", "q3_s"))
         ax.barh(i, median, xerr=[[median - q1], [q3 - median]], color=_bench_color(r["config"]),
@@ -117,7 +117,7 @@ def crossover(record: dict, workload: str = "mlp"):
     configs = dict.fromkeys(r["config"] for r in record["results"] if r["workload"] == workload)
     for config in configs:
         cells = sorted((r for r in record["results"] if (r["config"], r["workload"]) == (config, workload)
-                        and r["state"] != "failed"), key=lambda r: r["flops_per_step"])
+                        and r["state"] not in ("failed", "unavailable")), key=lambda r: r["flops_per_step"])
         if not cells:
             continue
         x = [r["flops_per_step"] for r in cells]

@@ -12,7 +12,8 @@ Used by notebook 02 (speed).
 The package along its seams: `configs` (configurations, grid, FLOPs), `steps` (the steps of
 `utils.training`, Keras through `fit`), `timing` (timing, statistics, the contention probe), `workers`
 (one process per back end), `runner` (`run`), `record` (one `Cell` per result, save/load/validate),
-`verdict` (the table and a verdict that says "cannot tell" when the run cannot rank).
+`verdict` (the table and a verdict that says "cannot tell" when the run cannot rank), `gpu` (the GPU
+reference run, where TensorFlow may be missing: its cells are then "not available", and its dated table).
 """
 
 from utils.bench.configs import (

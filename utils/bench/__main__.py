@@ -2,6 +2,7 @@
 
     python -m utils.bench --quick
     python -m utils.bench --configs torch-eager,tf-function --workloads mlp --batches 32,256 --json out.json
+    python -m utils.bench --gpu-reference data/reference_results/bench_gpu.json   # on a GPU machine (`gpu`)
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import time
 from pathlib import Path
 
 from utils.bench.configs import CONFIGS, WORKLOADS, check_grid, grid, scaled_sizes
-from utils.bench.record import save_record
+from utils.bench.gpu import gpu_grid, on_gpu, reference_table
+from utils.bench.record import MEASURED, save_record
 from utils.bench.runner import run
 from utils.bench.verdict import results_table, verdict
 
@@ -31,8 +33,12 @@ def main(argv=None) -> int:
     parser.add_argument("--quiet-pools", action="store_true", help="idle thread pools sleep (QUIET_POOLS)")
     parser.add_argument("--one-at-a-time", action="store_true", help="run the back ends one after another")
     parser.add_argument("--json", type=Path, help="where to write the record (default results/bench-TIME.json)")
+    parser.add_argument("--gpu-reference", type=Path, metavar="PATH",
+                        help="the GPU reference run (gpu.gpu_grid; the other options change it), written to PATH")
     args = parser.parse_args(argv)
-    kwargs = grid(quick=args.quick)
+    if args.gpu_reference and args.json:
+        parser.error("give --json or --gpu-reference PATH, not both")
+    kwargs = gpu_grid() if args.gpu_reference else grid(quick=args.quick)
     try:
         if args.configs:
             kwargs["configs"] = tuple(args.configs.split(","))
@@ -57,14 +63,20 @@ def main(argv=None) -> int:
                  quiet_pools=args.quiet_pools, progress=_progress)
     print(file=sys.stderr)
     record["settings"]["command"] = "python -m utils.bench " + " ".join(sys.argv[1:] if argv is None else argv)
-    path = save_record(record, args.json or Path("results") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    path = save_record(record, args.json or args.gpu_reference
+                       or Path("results") / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json")
     print(results_table(record))
+    if args.gpu_reference:
+        print("\n" + reference_table(record))
     configs, workload = record["settings"]["configs"], record["settings"]["workloads"][0]
     if "torch-eager" in configs and "tf-function" in configs:
         for batch in record["settings"]["batches"][workload]:
             print(verdict(record, "torch-eager", "tf-function", workload, batch))
     print(f"\nrecord written to {path}")
-    return 0 if any(r["state"] != "failed" for r in record["results"]) else 1
+    if args.gpu_reference and not on_gpu(record):
+        print(f"no GPU was used: {path} is not a GPU reference", file=sys.stderr)
+        return 1
+    return 0 if any(r["state"] in MEASURED for r in record["results"]) else 1
 
 
 def _progress(done: int, total: int, text: str) -> None:

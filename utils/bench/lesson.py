@@ -1,12 +1,14 @@
-"""Notebook 02's helpers around the benchmark: a progress bar, an explorer widget, the exercise checks.
+"""Notebook 02's helpers around the benchmark: a progress bar, an explorer widget, the exercise checks, and
+the recorded GPU run shown beside the CPU run (`gpu_reference`).
 
 Used by notebook 02 (speed). The exercises' expected answers are computed here, never in the notebook.
 """
 
 from __future__ import annotations
 
+from utils.bench import gpu
 from utils.bench.configs import CONFIGS
-from utils.bench.record import find_cell
+from utils.bench.record import MEASURED, find_cell
 from utils.bench.verdict import Verdict, contention_summary, verdict
 from utils.checks import check_dict, check_int, check_str
 from utils.exercises import check, check_function, report
@@ -82,9 +84,11 @@ def check_best_share(record: dict, workload: str, batch: int, answer) -> object:
     if answer not in CONFIGS:
         return report("3", f"answer with a configuration name from {list(CONFIGS)}, got {answer!r}")
     cells = [r for r in record["results"] if (r["workload"], r["batch"]) == (workload, batch)
-             and r["state"] != "failed"]
+             and r["state"] in MEASURED]
     best = min(cells, key=lambda r: r["median_s"])["config"]
-    find_cell(record, answer, workload, batch)
+    if find_cell(record, answer, workload, batch)["state"] not in MEASURED:
+        return report("3", f"{CONFIGS[answer].label} has no time on this run (failed or not available): pick one "
+                      "that was measured")
     close = answer == best or verdict(record, answer, best, workload, batch).word in ("about as fast", "cannot tell")
     return check("3", True, close) if close else report(
         "3", f"{CONFIGS[answer].label} is told apart from the best on this run; look at the % peak column again")
@@ -103,7 +107,7 @@ def key_results(small: dict, big: dict, claims: dict) -> dict:
     check_dict("claims", claims)
     best: dict = {}
     for r in small["results"]:
-        if r["state"] != "failed":
+        if r["state"] in MEASURED:
             name = framework(r["framework"]).name
             best[name] = min(best.get(name, float("inf")), round(1e3 * r["median_s"], 4))
     cells = small["results"] + big["results"]
@@ -114,3 +118,17 @@ def key_results(small: dict, big: dict, claims: dict) -> dict:
             "share_of_peak_large_mlp_batch_256": {r["config"]: r["share_of_peak"] for r in big["results"]
                                                   if r["batch"] == 256},
             "contention": {"small": contention_summary(small), "large": contention_summary(big)}}
+
+
+def gpu_reference(path=None) -> str:
+    """The recorded GPU run (data/reference_results/bench_gpu.json) as a dated table, or why there is none.
+
+    One line in notebook 02: `print(lesson.gpu_reference())`, beside this machine's CPU run.
+    """
+    record = gpu.load_reference(gpu.REFERENCE if path is None else path)
+    if record is None:
+        return ("No GPU run recorded: run `python -m utils.bench --gpu-reference "
+                "data/reference_results/bench_gpu.json` on a machine with a GPU to make one.")
+    if not gpu.on_gpu(record):
+        return f"The recorded 'GPU' run of {record['created'][:10]} found no GPU: no GPU reference."
+    return gpu.reference_table(record)

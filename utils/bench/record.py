@@ -4,7 +4,9 @@ Used by notebook 02 (speed) through `utils.bench`: `save_record`, `load_record`,
 
 A cell's `state` is one of STATES: "ok" (timed, spread within the limit, quiet), "noisy" (IQR/median
 above `timing.MAX_SPREAD`), "contended" (timed while another program held the CPU: see `timing`),
-"failed" (with its `reason`), or "pending" (while the run is under way).
+"failed" (with its `reason`), "unavailable" (its library is not installed where the kit ran, e.g. TensorFlow
+on a GPU image that has only PyTorch and JAX; shown as "not available", with its `reason`), or "pending"
+(while the run is under way). MEASURED are the states with timings.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from utils.bench.timing import summarize
 from utils.checks import check_choice, check_dict, check_int, check_str
 
 SCHEMA = "kvtvp-bench/2"
-STATES = ("pending", "ok", "noisy", "contended", "failed")
+STATES = ("pending", "ok", "noisy", "contended", "failed", "unavailable")
 MEASURED = ("ok", "noisy", "contended")
 
 
@@ -65,6 +67,10 @@ class Cell:
         if self.state != "failed":
             self.state, self.reason = "failed", reason
 
+    def unavailable(self, reason: str) -> None:
+        """Mark the cell not available: its library cannot be imported where the kit runs (`reason` says which)."""
+        self.state, self.reason = "unavailable", reason
+
 
 def validate(record) -> dict:
     """`record` if it is a complete benchmark record; ValueError naming the first problem."""
@@ -84,8 +90,9 @@ def validate(record) -> dict:
         need(set(r) == names, where, f"fields differ from Cell: {sorted(set(r) ^ names)}")
         need(r["config"] in CONFIGS and r["workload"] in WORKLOADS, where, "unknown configuration or workload")
         need(r["state"] in STATES and r["state"] != "pending", where, f"state {r['state']!r} is not final")
-        if r["state"] == "failed":
-            need(isinstance(r["reason"], str) and r["reason"].strip(), where, "a failed cell must give its reason")
+        if r["state"] not in MEASURED:
+            need(isinstance(r["reason"], str) and r["reason"].strip(), where,
+                 f"a {r['state']} cell must give its reason")
             continue
         need(len(r["samples_s"]) == len(r["rounds"]) >= 1, where, "one round index per sample")
         stats = summarize(r["samples_s"])

@@ -91,7 +91,9 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
     try:
         try:
             record["workers"]["numpy"] = numpy_worker.request_ready(timeout)
-            calibration = min(numpy_worker.request({"op": "probe"}, timeout)["all_s"] for _ in range(3))
+            probes = [numpy_worker.request({"op": "probe"}, timeout) for _ in range(3)]
+            calibration = min(p["all_s"] for p in probes)
+            record["calibration_efficiency"] = max(p["efficiency"] for p in probes)
         except (WorkerFailed, KeyError) as err:  # no contention measure: nothing can be judged
             record["workers"]["numpy"] = {"failed": str(err)}
             for cell in cells:
@@ -108,10 +110,15 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
                 mine = [c for c in cells if c.process in group]
                 _prepare(workers, mine, settings, timeout, record, tick)
                 matmuls.update({p: _matmul(w, p, settings, repeats, timeout) for p, w in workers.items()
-                                if p not in record["workers"] or "failed" not in record["workers"][p]})
+                                if "failed" not in record["workers"].get(p, {})
+                                and p not in record["workers"].get(p, {}).get("missing", {})})
                 waited = timing.wait_until_idle([w.popen.pid for w in workers.values()])
                 for p in workers:
                     record["workers"].setdefault(p, {})["waited_idle_s"] = round(waited, 2)
+                if not any(c.state == "pending" for c in mine):  # nothing to time (not available, or failed)
+                    for _ in range(repeats + 1):
+                        tick(f"nothing to time on {', '.join(workers)}")
+                    continue
                 _rounds(workers, numpy_worker, mine, repeats, seed + len(record["rounds"]), calibration, timeout,
                         record, tick)
             finally:
@@ -121,6 +128,8 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
         numpy_worker.stop()
     record["versions"] = {"python": platform.python_version(), **{k: v for w in record["workers"].values()
                                                                  for k, v in w.get("versions", {}).items()}}
+    record["machine"]["accelerators"] = sorted({w["device_name"] for w in record["workers"].values()
+                                                if w.get("device_name")})
     finish(record, cells, matmuls)
     record["wall_s"] = time.perf_counter() - start
     return validate(record)
@@ -163,6 +172,10 @@ def _prepare(workers: dict, cells: list, settings: dict, timeout: float, record:
             if reply.get("ready"):
                 record["workers"][p] = {k: v for k, v in reply.items() if k != "ready"}
                 tick(f"{p} process ready")
+                for c in [c for c in pending[p] if _missing(c, reply.get("missing", {}))]:
+                    c.unavailable(_missing(c, reply["missing"]))
+                    pending[p].remove(c)
+                    tick(f"{c.label} {c.workload} {c.batch}: not available")
             elif reply["ok"]:
                 cell.device, cell.steps, cell.first_step_s = reply["device"], reply["steps"], reply["first_step_s"]
                 cell.first_loss, cell.estimate_s, cell.per_call_s = (reply["first_loss"], reply["estimate_s"],
@@ -177,6 +190,13 @@ def _prepare(workers: dict, cells: list, settings: dict, timeout: float, record:
                 deadline[p] = time.perf_counter() + timeout
             else:
                 del current[p]
+
+
+def _missing(cell: Cell, missing: dict) -> str | None:
+    """Why `cell` cannot run in a worker that could not import the libraries `missing` (None: it can)."""
+    needs = [cell.process] + (["keras"] if cell.framework == "keras" else [])
+    why = [f"{name} is not installed here ({missing[name]})" for name in needs if name in missing]
+    return "; ".join(why) or None
 
 
 def _matmul(worker: Worker, process: str, settings: dict, repeats: int, timeout: float) -> dict | None:
@@ -236,7 +256,8 @@ def _rounds(workers, numpy_worker, cells, repeats, seed, calibration, timeout, r
             others = timing.others_share(snapshot, timing.cpu_snapshot(pids))
             with contextlib.suppress(WorkerFailed):  # probed again: a program that holds a core is still there
                 probed = max(probed, numpy_worker.request({"op": "probe"}, timeout), key=lambda p: p["efficiency"])
-            record["rounds"][-1].update(timing.judge_round(probed, calibration, others))
+            record["rounds"][-1].update(timing.judge_round(probed, calibration, others,
+                                                           record.get("calibration_efficiency", 1.0)))
         tick(f"round {r}/{repeats} of {', '.join(workers)}" if r else f"sizing round of {', '.join(workers)}")
 
 
@@ -250,12 +271,13 @@ def finish(record: dict, cells: list, matmuls: dict) -> None:
         record["calibration_s"] = min([record["calibration_s"], *probes])
         for r in record["rounds"]:
             if "all_s" in r:
-                r.update(timing.judge_round(r, record["calibration_s"], r["others"]))
+                r.update(timing.judge_round(r, record["calibration_s"], r["others"],
+                                            record.get("calibration_efficiency", 1.0)))
     contended = [r["contended"] for r in record["rounds"]]
     for cell in cells:
         if cell.state == "pending" and not cell.samples_s:
             cell.fail(cell.reason or "no timed sample")
-        if cell.state == "failed":
+        if cell.state in ("failed", "unavailable"):
             continue
         stats = timing.flags(cell.samples_s, [contended[i] for i in cell.rounds], record["settings"]["max_spread"])
         for k in ("median", "q1", "q3", "min", "max"):

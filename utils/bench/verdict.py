@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from utils.bench.configs import CONFIGS
-from utils.bench.record import find_cell
+from utils.bench.record import MEASURED, find_cell
 from utils.checks import check_dict, check_number
 from utils.tables import text_table
 
@@ -47,6 +47,8 @@ def _why_not(cell: dict) -> str | None:
     """Why this cell cannot be compared at all (None when it can)."""
     if cell["state"] == "failed":
         return f"{cell['label']} failed ({cell['reason']})"
+    if cell["state"] == "unavailable":
+        return f"{cell['label']} is not available on this machine ({cell['reason']})"
     if cell["state"] == "contended":
         return (f"{cell['label']} was timed while another program held the CPU "
                 f"({100 * cell['contended_share']:.0f}% of its rounds)")
@@ -73,7 +75,7 @@ def verdict(record: dict, a: str, b: str, workload: str, batch: int, margin: flo
     where = f"on {workload} at batch {batch}"
     reasons = [r for r in (_why_not(ca), _why_not(cb)) if r]
     if reasons:
-        advice = "" if all("failed (" in r for r in reasons) else f"; {ADVICE}"
+        advice = "" if "contended" not in (ca["state"], cb["state"]) else f"; {ADVICE}"
         return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: " + "; ".join(reasons)
                        + advice + ".")
     ratio = ca["median_s"] / cb["median_s"]
@@ -110,9 +112,9 @@ def contention_summary(record: dict) -> str:
 
 
 def mark(cell: dict) -> str:
-    """The state mark shown in tables: '' (ok), '! noisy 23%', '! contended' or 'FAILED'."""
+    """The state mark shown in tables: '' (ok), '! noisy 23%', '! contended', 'FAILED' or 'not available'."""
     return {"ok": "", "noisy": f"! noisy {100 * (cell['spread'] or 0):.0f}%", "contended": "! contended",
-            "failed": "FAILED"}.get(cell["state"], cell["state"])
+            "failed": "FAILED", "unavailable": "not available"}.get(cell["state"], cell["state"])
 
 
 def results_table(record: dict, workload: str | None = None) -> str:
@@ -130,9 +132,9 @@ def results_table(record: dict, workload: str | None = None) -> str:
         if workload is not None and r["workload"] != workload:
             continue
         row = {"workload": r["workload"], "batch": r["batch"], "configuration": r["label"]}
-        if r["state"] == "failed":
+        if r["state"] not in MEASURED:
             rows.append({**row, "ms/step": "-", "IQR (ms)": "-", "% peak": "-", "first step s": "-",
-                         "state": f"FAILED: {r['reason'][:60]}"})
+                         "state": f"{mark(r)}: {r['reason'][:60]}"})
             continue
         rows.append({**row, "ms/step": f"{1e3 * r['median_s']:.3f}",
                      "IQR (ms)": f"{1e3 * r['q1_s']:.3f}-{1e3 * r['q3_s']:.3f}",
@@ -150,7 +152,7 @@ def keras_overhead_table(record: dict, workload: str, batch: int) -> str:
     """Keras through `fit` (ms/step) beside one `train_on_batch` call and the native twin on the same back end."""
     rows = []
     for r in record["results"]:
-        if r["framework"] != "keras" or (r["workload"], r["batch"]) != (workload, batch) or r["state"] == "failed":
+        if r["framework"] != "keras" or (r["workload"], r["batch"]) != (workload, batch) or r["state"] not in MEASURED:
             continue
         twin = CONFIGS.get(_twin(r["config"]))
         native = find_cell(record, twin.name, workload, batch) if twin and twin.name in record["settings"][

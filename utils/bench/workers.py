@@ -1,7 +1,9 @@
 """The benchmark's worker processes: one per back end, one request in flight at a time, JSON lines.
 
 Used by notebook 02 (speed) through `utils.bench.run`. A worker is `python -m utils.bench.workers PROCESS`:
-it imports one back end, says it is ready, then answers each request line with one reply line:
+it imports one back end, says it is ready (with "missing": {library: why} for a back end or Keras that
+cannot be imported here, whose cells the runner marks not available), then answers each request line with
+one reply line:
     {"op": "prepare", "key", "config"|"matmul", ...}  -> warm-up: first step, steps per block, device
     {"op": "time", "key", "steps", "settle"}           -> one timed block: seconds, CPU seconds, loss
                                                           (settle: after one untimed block of the same steps)
@@ -176,19 +178,36 @@ def _per_call(call, calls: int = 7) -> float:
 
 
 def _import_process(process: str) -> dict:
-    """Import the libraries of one worker; return their versions, thread counts and device."""
-    from utils.setup import import_tensorflow, pin_threads, torch_device
-
-    threads = int(os.environ["BENCH_THREADS"]) if os.environ.get("BENCH_THREADS") else None
-    info = {"versions": {"numpy": np.__version__}, "threads": {}, "device": "cpu"}
+    """Import the libraries of one worker; return their versions, thread counts, device and what is missing."""
+    info = {"versions": {"numpy": np.__version__}, "threads": {}, "device": "cpu", "device_name": None,
+            "missing": {}}
+    for library, load in ((process, _import_backend), ("keras", _import_keras)):
+        if process == "numpy" or info["missing"]:  # Keras on a missing back end: its cells are not available
+            break
+        try:
+            load(process, info)
+        except ModuleNotFoundError as err:  # not installed here (a GPU image without TensorFlow): not a failure
+            if (err.name or "").split(".")[0] != library:
+                raise
+            info["missing"][library] = f"{type(err).__name__}: {err}"
     if process == "numpy":
         from threadpoolctl import threadpool_info
 
         info["threads"] = {p["internal_api"]: p["num_threads"] for p in threadpool_info()}
-    elif process == "tensorflow":
+    return info
+
+
+def _import_backend(process: str, info: dict) -> None:
+    from utils.setup import import_tensorflow, pin_threads, torch_device
+
+    threads = int(os.environ["BENCH_THREADS"]) if os.environ.get("BENCH_THREADS") else None
+    if process == "tensorflow":
         tf = import_tensorflow(threads)
         gpus = tf.config.list_logical_devices("GPU")
         info["device"] = gpus[0].name if gpus else "cpu"
+        if gpus:
+            details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+            info["device_name"] = details.get("device_name")
         info["threads"] = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
                            "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
         info["versions"]["tensorflow"] = tf.__version__
@@ -196,6 +215,7 @@ def _import_process(process: str) -> dict:
         import jax
 
         info["device"] = str(jax.devices()[0])
+        info["device_name"] = jax.devices()[0].device_kind if jax.default_backend() != "cpu" else None
         info["threads"] = {"XLA_FLAGS": os.environ.get("XLA_FLAGS", "") or "(none: one thread per core)"}
         info["versions"]["jax"] = jax.__version__
     else:
@@ -203,13 +223,15 @@ def _import_process(process: str) -> dict:
 
         pin_threads(threads)
         info["device"] = torch_device()
+        info["device_name"] = torch.cuda.get_device_name(0) if info["device"] == "cuda" else None
         info["threads"] = {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()}
         info["versions"]["torch"] = torch.__version__
-    if process != "numpy":
-        import keras
 
-        info["versions"]["keras"] = keras.__version__
-    return info
+
+def _import_keras(process: str, info: dict) -> None:
+    import keras
+
+    info["versions"]["keras"] = keras.__version__
 
 
 if __name__ == "__main__":
