@@ -73,3 +73,13 @@ def test_nbval_bounds_a_blocked_cell_and_names_it(tmp_path):
                           "--nbval-cell-timeout=3"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert run.returncode == 1 and "99_blocked.ipynb::Cell 0" in run.stdout, run.stdout[-2000:]
     assert "Timeout" in run.stdout and time.monotonic() - began < 60
+
+
+def test_the_command_line_repeats_and_counts_failures(tmp_path, capsys):
+    fine = _notebook(tmp_path, "95_fine.ipynb", "x = 1")
+    broken = _notebook(tmp_path, "94_broken.ipynb", "1 / 0")
+    assert execution.main([str(fine), "--repeat", "2", "--timeout", "60"]) == 0
+    assert execution.main([str(broken), "--timeout", "60"]) == 1
+    out = capsys.readouterr().out
+    assert "95_fine.ipynb run 2/2" in out and "0 failed of 2 runs" in out
+    assert "94_broken.ipynb run 1/1" in out and "ZeroDivisionError" in out and "1 failed of 1 runs" in out

@@ -21,6 +21,8 @@ FREE_TEXT = {"hint", "where", "root", "name", "title", "xlabel", "ylabel", "desc
 # Public helpers whose wrong inputs are tested elsewhere, with reasons.
 SKIPPED = {
     "timings.main": "a command line (argparse), tested in test_timings",
+    "execution.main": "a command line (argparse), tested in test_execution",
+    "execution.run_cells": "takes a started nbclient client, tested in test_execution and test_timings",
     "bench.__main__.main": "a command line (argparse), tested in test_bench",
     "bench.workers.serve": "the worker's request loop (reads stdin), tested in test_bench_run",
 }
@@ -95,6 +97,7 @@ def _required(tmp_path):
         "streaming.check_fast_pipeline": {"name": "1", "make_pipeline": ...},
         "tables.text_table": {"rows": [{"a": 1}]},
         "timings.time_notebook": {"path": tmp_path / "none.ipynb"},
+        "execution.run_notebook": {"path": tmp_path / "none.ipynb"},
         "training.keras_step": {"model": None},
         "training.tensorflow_step": {"model": None},
         "training.torch_step": {"model": None},

@@ -5,7 +5,7 @@ A map for a new maintainer (each module's docstring says which notebooks use it)
 The series' foundations, used everywhere
     frameworks   the one table of the frameworks (id, name, colour, Keras back end)
     checks       argument checks: TypeError for a wrong type, ValueError for a wrong value
-    tables       the one text-table formatter
+    tables       the one text-table formatter; differences printed as claimed, not as rounding noise
     setup        the notebooks' first cell: check, quiet TensorFlow, seed, threads, device report
     processes    thread caps, a child process's environment, container memory, quiet stderr
     exercises    checks that explain a wrong answer and never crash
@@ -13,6 +13,7 @@ The series' foundations, used everywhere
     plots        one figure style and the framework colours
     results      each measuring notebook's key results as JSON (read by notebook 07)
     timings      each notebook's seconds and peak memory (`make timings`)
+    execution    a notebook run whose cells cannot hang: bounded, the cell that timed out named
 
 Models, data and training (notebooks 00-05)
     models       the same MLP / CNN / attention model in the three frameworks from one set of weights
