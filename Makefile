@@ -29,6 +29,9 @@ CHECK_PYTHON := $(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 i
 # Every kernel these targets start inherits this: TensorFlow quiet, Keras on its default back end.
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
+# Notebooks run by the tests and timings record their results here, never in the learner's results/.
+CHECK_RESULTS := $(CURDIR)/build/check-results
+notebooks test-portable timings timings-record: export KVTVP_RESULTS := $(CHECK_RESULTS)
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: lab test test-portable lint unit notebooks timings clean guide learner slides setup-check timings-record offline-check browser-test

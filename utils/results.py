@@ -7,6 +7,9 @@ data/reference_results/ (one quiet run on the project's machine) when a learner 
     from utils import results
     results.record("04_debugging", {"scores": {...}})      # writes results/04_debugging.json
     results.load_results("04_debugging")                            # the learner's own run, else the reference
+
+Runs that are not the learner's (nbval in `make test`, `make test-portable`, `make timings`) set the environment
+variable KVTVP_RESULTS to another folder, so they never overwrite the learner's own results/.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from utils.processes import usable_cpus
 
 SCHEMA = "kvtvp-results/1"
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS_DIR = ROOT / "results"
+RESULTS_DIR = Path(os.environ.get("KVTVP_RESULTS") or ROOT / "results")
 REFERENCE_DIR = ROOT / "data" / "reference_results"
 FIELDS = ("schema", "notebook", "created", "machine", "versions", "threads", "results")
 
