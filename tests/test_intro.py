@@ -20,7 +20,7 @@ def test_gradient_exercise_names_the_reference_it_was_handed(capsys):
     ok, text = _line(capsys, check_exercise("1: gradient of sum(x**3)", x0**2))
     assert not ok and "that is x**2 (the power rule also brings down the 3)" in text
     ok, text = _line(capsys, check_exercise("1: gradient of sum(x**3)", [1.0, 1.0, 1.0]))
-    assert not ok and "values differ" in text
+    assert not ok and "none of the values is right" in text and "27" not in text
 
 
 def test_backend_exercise_accepts_the_running_back_end_and_never_names_it_on_a_wrong_answer(capsys):

@@ -36,4 +36,5 @@ The workshop kit (no notebook imports it)
     workshop     each notebook's frame, the schedule, INSTRUCTORS.md's generated parts (`make guide`)
     learner      learner copies without solutions (`make learner`)
     slides       slide metadata for jupyterlab-rise (`make slides`)
+    exercise_examples  every exercise check called in a small valid context (its test)
 """

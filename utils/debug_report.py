@@ -13,11 +13,13 @@ by at least `MARGIN` points (of 4); closer than that, it says "cannot tell".
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from utils import bugs, data, debugging, plots, training
 from utils.checks import check_choice, check_dict, check_int, check_str
-from utils.exercises import report
+from utils.exercises import not_a_choice, report
 from utils.frameworks import COMPARED, COMPARED_IDS, framework
 from utils.tables import text_table
 
@@ -324,11 +326,10 @@ def _why_torch_step(answer):
     if isinstance(chosen, debugging.Finding):
         return ("that is a Finding computed by the series' checks: decide without running them, and answer "
                 "with the check's name"), f"one of {list(CHECK_NAMES)}"
-    if not isinstance(chosen, str) or chosen not in CHECK_NAMES:
-        return f"choose the check from {list(CHECK_NAMES)}, got {chosen!r}"[:200], ""
-    run = bugs.train("torch", "accumulate")
-    flagged = {f.check for f in (bugs.detect(b, run) for b in bugs.SILENT_BUGS) if f.flagged}
-    if chosen not in flagged:
+    reason = not_a_choice(chosen, CHECK_NAMES, loose=False, where='after "check"')
+    if reason:
+        return reason, ""
+    if chosen not in _flagged_on_accumulate():
         return (f"the {chosen!r} check does not flag this bug",
                 "what happens to each parameter's .grad when nothing clears it between steps?")
     reason = _not_a_function(answer["step"], ' after "step"')
@@ -352,6 +353,13 @@ def _why_torch_step(answer):
     if not torch.allclose(params[0], params[1], atol=1e-6):
         return "after 5 steps the weights differ from a correct SGD step's", "clear the old gradients before backward()"
     return None, ""
+
+
+@functools.cache
+def _flagged_on_accumulate() -> frozenset:
+    """The checks that flag the planted bug (bugs.train("torch", "accumulate")), run once per kernel."""
+    run = bugs.train("torch", "accumulate")
+    return frozenset(f.check for f in (bugs.detect(b, run) for b in bugs.SILENT_BUGS) if f.flagged)
 
 
 def _reference_step(model, optimizer, x, y):

@@ -285,8 +285,10 @@ def check_settings(name: str, answer, model, fit_args: dict, loads_weights: bool
 
 def _settings_problem(answer, must: set) -> str | None:
     """Why `answer` is not the set of settings `must` (None when it is)."""
+    from utils.exercises import UNANSWERED
+
     if answer is Ellipsis or answer is None:
-        return "replace the `...` with your answer and run the cell again"
+        return UNANSWERED
     if not isinstance(answer, set | list | tuple) or not all(isinstance(a, str) for a in answer):
         return f"expected a set of setting names, got {type(answer).__name__}"
     if set(answer) - set(SETTINGS):

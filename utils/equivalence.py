@@ -339,12 +339,12 @@ def check_models(name: str, answer, weights: dict, x, hint: str = ""):
     Each model is called here, on `x` in its framework's tensors, and must return that framework's
     tensors: NumPy's reference handed in for a framework is caught. Never raises on the learner's answer.
     """
-    from utils.exercises import report
+    from utils.exercises import UNANSWERED, report
 
     expected = dense_stack(weights, x)
     if answer is Ellipsis or answer is None:
-        reason = "replace the `...` with your answer and run the cell again"
-    elif not isinstance(answer, dict) or sorted(answer) != sorted(NAMES):
+        reason = UNANSWERED
+    elif not isinstance(answer, dict) or set(answer) != set(NAMES):
         reason = f"expected a dict with one model for each of {list(NAMES)}, got {_short(answer)}"
     else:
         reason = next((r for r in (_model_problem(f, answer[f], x, expected) for f in NAMES) if r), None)

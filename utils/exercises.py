@@ -11,6 +11,11 @@ Each check prints one line, starting with "correct" or "not yet", and returns a 
 when the answer is right (Jupyter does not echo it, so the printed line stands alone).
 Answers may be Python numbers, lists, NumPy arrays, or tensors of any framework.
 
+A wrong answer is told the kind of mismatch and how to think again, never the expected value nor where,
+by how much or in which direction it is off: `explain` (values) and `explain_choice` (a word the question
+names) word it for every check, and never raise. The answer lives only in each notebook's Solutions.
+`report` adds an exercise's `second_hint` from its second wrong try on.
+
 Two keywords keep an exercise from being answered by copying: `giveaways={description: value}` names
 values a learner might submit instead of working (the reference printed above, another framework's
 result), and `forbidden_calls=("helper", ...)` names the helpers that compute the answer; a cell that
@@ -36,68 +41,158 @@ def to_numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
+UNANSWERED = "replace the `...` with your answer and run the cell again"
+_REWORK = "recheck each step of your working (the formula, its units, signs and rounding)"
+
+
 def explain(answer, expected, rtol: float = 1e-5, atol: float = 1e-6) -> str | None:
-    """Why `answer` does not match `expected` (None when it does)."""
+    """Why `answer` does not match `expected` (None when it does); never raises for any answer.
+
+    The one wording of a wrong answer for every check: the kind of mismatch (a wrong type or shape,
+    missing keys, values that are off) and how to think about it, never `expected`, nor where, by how
+    much or in which direction the answer is off.
+    """
     check_number("rtol", rtol, minimum=0)
     check_number("atol", atol, minimum=0)
     if answer is Ellipsis or answer is None:
-        return "replace the `...` with your answer and run the cell again"
+        return UNANSWERED
+    try:
+        return _mismatch(answer, expected, rtol, atol)
+    except Exception as err:  # an answer of any type must get an explanation, not a traceback
+        return f"could not compare your answer ({_describe(answer)}) with the right one ({type(err).__name__})"
+
+
+def _mismatch(answer, expected, rtol, atol) -> str | None:
     if isinstance(expected, str | bool):
-        return None if answer == expected else f"got {answer!r}, expected {expected!r}"
+        return None if _equal(answer, expected) else _wrong_word(answer, expected)
     if isinstance(expected, dict):
         if not isinstance(answer, dict):
-            return f"expected a dict with keys {sorted(expected)}, got {type(answer).__name__}"
+            return f"expected a dict with keys {sorted(expected)}, got {_describe(answer)}"
         missing = sorted(set(expected) - set(answer))
         if missing:
             return f"missing keys {missing}"
-        for key in expected:
-            reason = explain(answer[key], expected[key], rtol, atol)
-            if reason:
-                return f"[{key!r}] {reason}"
-        return None
+        return next((f"[{key!r}] {reason}" for key in expected
+                     if (reason := explain(answer[key], expected[key], rtol, atol))), None)
     try:
         got, want = to_numpy(answer), to_numpy(expected)
-    except Exception as err:  # an answer of any type must get an explanation, not a traceback
-        return f"could not read the answer as numbers ({type(answer).__name__}: {err})"
+    except Exception:
+        return f"could not read your answer as numbers ({_describe(answer)})"
     if not (np.issubdtype(got.dtype, np.number) or got.dtype == bool):
-        return f"expected numbers, got {type(answer).__name__} holding {got.dtype}"
+        return f"expected numbers, got {_describe(answer)}"
     if got.shape != want.shape:
-        return f"shape {got.shape}, expected {want.shape}"
-    if not np.allclose(got, want, rtol=rtol, atol=atol):
-        diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
-        where = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
-        return (f"values differ: at index {tuple(int(i) for i in where)} got {got[where]!r}, expected "
-                f"{want[where]!r} (largest difference {diff.max():.3g})")
+        yours = "is a single number" if got.ndim == 0 else f"has shape {got.shape}"
+        return f"your answer {yours}; the exercise asks for " + (
+            "a single number" if want.ndim == 0 else f"an array of shape {want.shape}")
+    if np.allclose(got, want, rtol=rtol, atol=atol):
+        return None
+    if np.isnan(got).any() and not np.isnan(want).any():
+        return "your answer holds NaN (not a number): look for 0/0, inf - inf or a NaN in your inputs"
+    if np.issubdtype(want.dtype, np.integer) and np.issubdtype(got.dtype, np.floating) and np.isfinite(got).all() \
+            and np.any(got % 1):
+        return f"the exercise asks for {'a whole number' if want.size == 1 else 'whole numbers'}; {_REWORK}"
+    if want.size == 1:
+        return f"that is not the right value: {_REWORK}"
+    if np.isclose(got, want, rtol=rtol, atol=atol).any():
+        return "some values are right, others are off: look at what your working does differently for those"
+    return "none of the values is right: check the formula as a whole (its units, signs, a transpose)"
+
+
+def _equal(answer, expected) -> bool:
+    try:
+        return bool(answer == expected)
+    except Exception:  # an array compared with a word: no match
+        return False
+
+
+def _wrong_word(answer, expected) -> str:
+    if isinstance(expected, bool):
+        if not isinstance(answer, bool | np.bool_):
+            return f"answer with True or False, got {_describe(answer)}"
+    elif not isinstance(answer, str):
+        return f"answer with a word (a string), got {_describe(answer)}"
+    elif answer.strip().lower() == expected.strip().lower():
+        return "nearly: write it exactly as the exercise spells it (case and spaces count)"
+    return f"{_describe(answer)} is not it: go back to what the exercise describes and reason it through again"
+
+
+def not_a_choice(answer, choices, synonyms=None, loose=True, where=None) -> str | None:
+    """Why `answer` is not one of the words `choices` that the exercise names (None when it is).
+
+    `loose` ignores case and surrounding spaces; `synonyms` maps another spelling to a choice; `where`
+    names the part of a larger answer ("for nn.Linear(3, 2)").
+    """
+    where = f" {where}" if where else ""
+    if answer is Ellipsis or answer is None:
+        return UNANSWERED.replace("`...`", f"`...`{where}")
+    if _chosen(answer, choices, synonyms, loose) is None:
+        return f"answer{where} with one of {list(choices)}, got {_describe(answer)}"
     return None
 
 
+def explain_choice(answer, expected, choices, synonyms=None, loose=True, why=None) -> str | None:
+    """Why `answer` is not `expected`, one of `choices` (None when it is); `why` says how to think again.
+
+    A wrong choice reads "'<answer>' is <why>"; the right one is never named.
+    """
+    reason = not_a_choice(answer, choices, synonyms, loose)
+    if reason is None and _chosen(answer, choices, synonyms, loose) != _chosen(expected, choices, synonyms, loose):
+        reason = f"{_describe(answer)} is {why or 'not it: go back to the evidence the exercise names and think again'}"
+    return reason
+
+
+def _chosen(answer, choices, synonyms, loose):
+    """The choice `answer` names (None when none)."""
+    if not isinstance(answer, str):
+        return None
+    norm = (lambda w: w.strip().lower()) if loose else (lambda w: w)
+    word = norm(answer)
+    word = next((norm(c) for s, c in (synonyms or {}).items() if norm(s) == word), word)
+    return word if word in {norm(c) for c in choices} else None
+
+
+def _describe(value) -> str:
+    """A learner's value in a message: a short string or number as typed, else its kind (never a long repr)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else f"{value[:37]!r}..."
+    if isinstance(value, bool | int | float) and len(repr(value)) <= 24:
+        return repr(value)
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    kind = "function" if callable(value) else type(value).__name__
+    return f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
+
+
 def check(name: str, answer, expected, *, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "",
-          giveaways: dict | None = None, forbidden_calls=()) -> Verdict:
+          giveaways: dict | None = None, forbidden_calls=(), second_hint: str | None = None) -> Verdict:
     """Compare an answer with the expected value; print 'correct' or what is wrong (plus `hint`).
 
     `giveaways` maps a description to a value the learner might submit instead of their own work: an
     answer equal to it is told what it is (exactly equal, when the giveaway is within tolerance of the
     right answer). `forbidden_calls` names helpers that compute the answer: a cell calling one fails.
+    `second_hint` is added from the second wrong try on (see `report`).
     """
-    _check_author_arguments(name, rtol, atol, hint, giveaways, forbidden_calls)
+    _check_author_arguments(name, rtol, atol, hint, giveaways, forbidden_calls, second_hint)
     reason = forbidden_reason(forbidden_calls)
     if reason is None:
         try:
             reason = explain(answer, expected, rtol, atol)
             reason = _giveaway_reason(name, answer, expected, reason, giveaways, rtol, atol) or reason
         except Exception as err:
-            reason = f"could not check the answer ({type(err).__name__}: {err})"
-    return report(name, reason, hint)
+            reason = f"could not check the answer ({type(err).__name__})"
+    return report(name, reason, hint, second_hint)
 
 
 def check_function(name: str, func, cases, *, rtol: float = 1e-5, atol: float = 1e-6, hint: str = "",
-                   giveaways: dict | None = None, forbidden_calls=()) -> Verdict:
+                   giveaways: dict | None = None, forbidden_calls=(), second_hint: str | None = None) -> Verdict:
     """Call `func(*args)` for each (args, expected) in `cases`; report the first case that fails.
 
     `giveaways` maps a description to a function the learner might hand in instead of their own (the
-    library's, the buggy one); `forbidden_calls` names helpers that must not be called, as in `check`.
+    library's, the buggy one); `forbidden_calls` names helpers that must not be called, `second_hint` is
+    added from the second wrong try on, as in `check`.
     """
-    _check_author_arguments(name, rtol, atol, hint, giveaways, forbidden_calls)
+    _check_author_arguments(name, rtol, atol, hint, giveaways, forbidden_calls, second_hint)
     if not isinstance(cases, list | tuple) or not cases or not all(
             isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], tuple) for c in cases):
         # the cases come from the notebook's author, but a check must still answer, not crash
@@ -109,19 +204,19 @@ def check_function(name: str, func, cases, *, rtol: float = 1e-5, atol: float = 
         reason = f"that is {handed_in[0]}, not {_asks(name)}; write the function yourself"
     if reason is not None:
         return report(name, reason, hint)
-    if func is Ellipsis or func is None or not callable(func):
+    if func is Ellipsis or func is None:
         return report(name, "define the function (replace the `...`) and run the cell again", hint)
+    if not callable(func):
+        return report(name, f"expected a function, got {_describe(func)}", hint, second_hint)
     for args, expected in cases:
         try:
             got = func(*args)
         except Exception as err:
-            return report(name, f"calling it with {_short(args)} raised {type(err).__name__}: {err}", hint)
-        try:
-            problem = explain(got, expected, rtol, atol)
-        except Exception as err:  # never crash: say what could not be compared
-            problem = f"could not compare the result ({type(err).__name__}: {err})"
+            return report(name, f"calling it with {_short(args)} raised {type(err).__name__}: {err}", hint,
+                          second_hint)
+        problem = explain(got, expected, rtol, atol)  # never raises
         if problem:
-            return report(name, f"with {_short(args)}: {problem}", hint)
+            return report(name, f"with {_short(args)}: {problem}", hint, second_hint)
     return report(name, None, hint)
 
 
@@ -158,12 +253,11 @@ def used_names(source: str) -> set[str]:
     return names
 
 
-def _check_author_arguments(name, rtol, atol, hint, giveaways=None, forbidden_calls=()) -> None:
+def _check_author_arguments(name, rtol, atol, hint, giveaways=None, forbidden_calls=(), second_hint=None) -> None:
     check_str("name", name)
     check_number("rtol", rtol, minimum=0)
     check_number("atol", atol, minimum=0)
-    if not isinstance(hint, str):
-        raise TypeError(f"hint must be a string, got {type(hint).__name__}")
+    _check_hints(hint, second_hint)
     if giveaways is not None and not (isinstance(giveaways, dict) and all(
             isinstance(k, str) and k for k in giveaways)):
         raise TypeError(f"giveaways must be a dict {{description: value}} or None, got {giveaways!r:.80}")
@@ -283,17 +377,42 @@ class Verdict:
         pass
 
 
-def report(name: str, reason: str | None, hint: str = "") -> Verdict:
-    """Print "Exercise <name>: correct" (reason None) or "... not yet: <reason>. Hint: ..."; the Verdict."""
+_TRIES: dict[str, int] = {}  # wrong tries per exercise name in this kernel (a right answer starts again)
+
+
+def report(name: str, reason: str | None, hint: str = "", second_hint: str | None = None) -> Verdict:
+    """Print "Exercise <name>: correct" (reason None) or "... not yet: <reason>. Hint: ..."; the Verdict.
+
+    From the second wrong try of the same exercise on, `second_hint` (a stronger hint) is added; an
+    answer still left as `...` is no try.
+    """
     check_str("name", name)
-    if not isinstance(hint, str):
-        raise TypeError(f"hint must be a string, got {type(hint).__name__}")
-    verdict = "correct" if reason is None else f"not yet: {reason}" + (f". Hint: {hint}" if hint else "")
+    _check_hints(hint, second_hint)
+    if reason is None:
+        _TRIES.pop(name, None)
+        print(f"Exercise {name}: correct")
+        return Verdict(None)
+    tries = 0 if "`...`" in reason else _TRIES.get(name, 0) + 1
+    _TRIES[name] = tries or _TRIES.get(name, 0)
+    verdict = f"not yet: {reason}" + (f". Hint: {hint}" if hint else "")
+    if second_hint and tries >= 2:
+        verdict += f"{'' if verdict.endswith(('.', '?')) else '.'} A stronger hint, after {tries} tries: {second_hint}"
     print(f"Exercise {name}: {verdict}")
     return Verdict(reason)
+
+
+def forget_tries() -> None:
+    """Forget every exercise's wrong tries (a fresh kernel; used by the tests)."""
+    _TRIES.clear()
+
+
+def _check_hints(hint, second_hint) -> None:
+    if not isinstance(hint, str):
+        raise TypeError(f"hint must be a string, got {type(hint).__name__}")
+    if second_hint is not None and not isinstance(second_hint, str):
+        raise TypeError(f"second_hint must be a string or None, got {type(second_hint).__name__}")
 
 
 def _short(args) -> str:
     text = ", ".join(f"array of shape {np.shape(a)}" if np.ndim(a) > 1 else repr(a) for a in args)
     return f"({text[:80]})"
-

@@ -36,7 +36,9 @@ def _check_gradient(name, answer):
     giveaways = {"the gradient of sum(x**2 * sin(x)) from the comparison above": 2 * x * np.sin(x) + x**2 * np.cos(x),
                  "x**2 (the power rule also brings down the 3)": x**2, "x itself": x}
     return exercises.check(name, answer, expected, giveaways=giveaways,
-                           hint="make x with requires_grad=True, compute (x**3).sum(), call backward(), read x.grad")
+                           hint="make x with requires_grad=True, compute (x**3).sum(), call backward(), read x.grad",
+                           second_hint="print x.grad after backward(): if it is None, x was made without "
+                                       "requires_grad=True; if it is not, compare it with the power rule by hand")
 
 
 def _check_backend(name, answer):
@@ -44,40 +46,32 @@ def _check_backend(name, answer):
     import keras
 
     expected = keras.backend.backend()  # the back end this process's Keras was imported with
-    verdict = _choice(name, answer, BACKENDS, {"pytorch": "torch"})
-    if verdict is not None:
-        return verdict
-    if answer.strip().lower().replace("pytorch", "torch") == expected:
-        return exercises.report(name, None)
-    return exercises.report(name, f"Keras would not report {answer.strip()!r}",
-                            "Python imports a module once per process: what does the second `import keras` do?")
+    reason = exercises.explain_choice(answer, expected, BACKENDS, {"pytorch": "torch"}, why="not what Keras reports")
+    return exercises.report(name, reason, "" if reason is None or "`...`" in reason else
+                            "Python imports a module once per process: what does the second `import keras` do?",
+                            second_hint="print id(keras) before and after the second import: the same object "
+                                        "means the back end it was first imported with")
 
 
 def _check_port(name, answer):
     """Exercise 3: what happens when nn.Linear's weight goes into a Keras Dense kernel untransposed."""
     if answer is Ellipsis or answer is None:
-        return exercises.report(name, "replace the `...` with your answer and run the cell again")
+        return exercises.report(name, exercises.UNANSWERED)
     if not isinstance(answer, dict) or set(answer) != set(LAYERS):
         return exercises.report(name, f"answer with a dict with the keys {list(LAYERS)}")
     for layer in LAYERS:
-        verdict = _choice(name, answer[layer], OUTCOMES, {}, where=f" for {layer}")
-        if verdict is not None:
-            return verdict
+        reason = exercises.not_a_choice(answer[layer], OUTCOMES, where=f"for {layer}")
+        if reason is not None:
+            return exercises.report(name, reason)
     wrong = [layer for layer, shape in LAYERS.items() if answer[layer].strip().lower() != _ported(*shape)]
     if wrong:
         return exercises.report(name, f"your prediction for {wrong[0]} is not what happens",
                                 "set_weights checks each array's shape against the kernel's (in, out) shape: "
-                                "what can that check not see?")
+                                "what can that check not see?",
+                                second_hint="write down each layer's weight shape (out, in) beside the kernel "
+                                            "shape (in, out) Dense expects: where they are equal, what does "
+                                            "the layer compute with a matrix it did not expect?")
     return exercises.report(name, None)
-
-
-def _choice(name, answer, choices, synonyms, where=""):
-    """A 'not yet' Verdict when `answer` is not one of `choices` (None when it is)."""
-    if answer is Ellipsis or answer is None:
-        return exercises.report(name, f"replace the `...`{where} with your answer and run the cell again")
-    if not isinstance(answer, str) or synonyms.get(answer.strip().lower(), answer.strip().lower()) not in choices:
-        return exercises.report(name, f"answer{where} with one of {list(choices)}, got {answer!r:.60}")
-    return None
 
 
 def _ported(n_in: int, n_out: int) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from utils.checks import check_choice, check_dict, check_number, check_str
-from utils.exercises import Verdict
+from utils.exercises import UNANSWERED, explain_choice, report
 from utils.frameworks import COMPARED_IDS, IDS, framework
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "popularity.csv"
@@ -335,20 +335,33 @@ def check_exercise(number: int, answer):
     hints = {1: "multiply each score by its weight, add them per framework, sort from best to worst",
              2: "a framework behind another on every measure can never be first, whatever the weights",
              3: "look where each vertical axis starts"}
-    if answer is Ellipsis or answer is None:
-        reason = "replace the `...` with your answer and run the cell again"
-    elif callable(answer):
+    if callable(answer):
         reason = "that is a function (perhaps the helper that computes the answer): give your own answer"
     elif number == 3:
-        reason = None if str(answer).strip().upper() == expected else "not that one"
+        reason = explain_choice(answer, expected, ("A", "B"), why="not the misleading one")
+    elif answer is Ellipsis or answer is None:
+        reason = UNANSWERED
     elif not isinstance(answer, list | tuple | set) or not all(isinstance(a, str) for a in answer):
         reason = f"expected a list of framework ids such as 'keras', got {type(answer).__name__}"
     elif answer == expected or (number == 2 and sorted(answer) == expected):
         reason = None
-    elif number == 2 and isinstance(answer, list | tuple | set):
-        extra, missing = sorted(set(answer) - set(expected)), sorted(set(expected) - set(answer))
-        reason = f"{len(extra)} framework(s) cannot be first, {len(missing)} that can are missing"
     else:
-        reason = "not that order" if sorted(answer) == sorted(expected) else f"rank these ids: {sorted(expected)}"
-    print(f"Exercise {number}: " + ("correct" if reason is None else f"not yet: {reason}. Hint: {hints[number]}"))
-    return Verdict(reason)
+        reason = _ids_problem(number, answer, expected, set(next(iter(table.values()))))
+    return report(str(number), reason, hints[number], {
+        1: "write each framework's total down before you sort: the largest total comes first",
+        2: "for each framework, look for another that beats it on every measure"}.get(number))
+
+
+def _ids_problem(number: int, answer, expected: list, ids: set) -> str:
+    """What is wrong with a list of framework ids (exercise 1 or 2), never the right list."""
+    unknown = sorted(set(answer) - ids)
+    if unknown:
+        return f"{unknown} are not framework ids of the table (its ids are lower case, such as 'keras')"
+    if number == 1:
+        if isinstance(answer, set) or len(answer) != len(set(answer)) or set(answer) != ids:
+            return f"rank each of the table's {len(ids)} framework ids once, in a list"
+        return "the right ids, but not in the order of their weighted totals"
+    parts = ["some of these can never be first" if set(answer) - set(expected) else "",
+             "a framework that can be first is missing" if set(expected) - set(answer) else ""]
+    return "; ".join(p for p in parts if p) or "list each framework once"
+

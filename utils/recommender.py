@@ -15,7 +15,7 @@ widget only calls `recommend`; the exercise checks compute their answers from th
 from __future__ import annotations
 
 from utils.checks import check_dict, check_number
-from utils.exercises import explain, report
+from utils.exercises import explain, explain_choice, report
 from utils.scorecard import CLOSE, CONTENDED, NAMES, PRIORITIES, _check_card, build_scorecard
 
 
@@ -158,26 +158,22 @@ def scorecard_exercise(number, answer, card) -> object:
     _check_card(card)
     if number == 1:
         verdict = speed_record_verdict(EXERCISE_1)
-        if answer == verdict and ":" in verdict:
+        if isinstance(answer, str) and answer == verdict and ":" in verdict:
             return report("1", "that is speed_record_verdict's output: predict it yourself, as a framework name "
                           "or 'cannot tell'")
         expected = "cannot tell" if verdict.startswith("cannot tell") else verdict
-        answer = answer.strip().lower() if isinstance(answer, str) else answer
-        expected = expected.lower()
-        hint = ("rebuild the speed row in your head: each framework's score is the fastest time divided by its "
-                "time, and scores closer than scorecard.CLOSE to the leader's are 'cannot tell'")
-    else:
-        expected = _first_change(*EXERCISE_2, card, None)
-        hint = "try the weights with recommender.recommend and watch the 'leader' line"
-        if isinstance(answer, dict):
-            return report("2", "answer with one number, the weight, not a recommendation", hint)
-        if "weight_where_leader_changes" in _CALLED and answer == expected:
-            return report("2", "weight_where_leader_changes computed that for you: find the weight with "
-                          "recommender.recommend instead, and say why it changes there", hint)
-    try:
-        reason = explain(answer, expected)
-    except Exception as err:  # a learner's answer of any type gets an explanation
-        reason = f"could not check the answer ({type(err).__name__}: {err})"
-    if reason and number == 1 and isinstance(answer, str):
-        reason = f"got {answer!r}; compare the gap between the two fastest with the margin"
-    return report(str(number), reason, hint)
+        reason = explain_choice(answer, expected, (*NAMES, "cannot tell"),
+                                why="not what that record gives: compare the gap between the two fastest with "
+                                    "the margin")
+        return report("1", reason, "rebuild the speed row in your head: each framework's score is the fastest time "
+                      "divided by its time, and scores closer than scorecard.CLOSE to the leader's are 'cannot tell'",
+                      "write the three scores down, then the leader's score minus each other one's")
+    expected = _first_change(*EXERCISE_2, card, None)
+    hint = "try the weights with recommender.recommend and watch the 'leader' line"
+    if isinstance(answer, dict):
+        return report("2", "answer with one number, the weight, not a recommendation", hint)
+    if "weight_where_leader_changes" in _CALLED and isinstance(answer, int | float) and answer == expected:
+        return report("2", "weight_where_leader_changes computed that for you: find the weight with "
+                      "recommender.recommend instead, and say why it changes there", hint)
+    return report("2", explain(answer, expected), hint, "note the leader with popularity's weight at 0, then raise "
+                  "that weight in the exercise's steps, smallest first, until the leader differs")

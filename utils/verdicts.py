@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from utils.checks import check_dict, check_number, check_str
-from utils.exercises import report
+from utils.exercises import explain_choice, report
 
 CLOSE = 0.25  # the series' default: within 25% counts as "about the same"
 WORDS = ("about the same", "larger", "smaller")
@@ -105,13 +105,7 @@ def check_judgement(name: str, answer, values: dict, a: str, b: str, close: floa
     A wrong answer is explained (how the rule decides), never told the right word.
     """
     expected = judge(values, a, b, close)
-    if answer is Ellipsis or answer is None:
-        reason = "replace the `...` with your answer and run the cell again"
-    elif not isinstance(answer, str) or answer.strip().lower() not in WORDS:
-        reason = f"answer one of {', '.join(repr(w) for w in WORDS)} (for {a} compared with {b}), got {answer!r}"
-    elif answer.strip().lower() != expected.word:  # explained, not answered: the learner measures again
-        reason = (f"{answer!r} is not what the measured values say: divide the larger of {a}'s and {b}'s "
-                  f"values by the smaller; at most {1 + close:g} means \"about the same\"")
-    else:
-        reason = None
+    reason = explain_choice(answer, expected.word, WORDS,  # explained, never answered: the learner measures again
+                            why=f"not what the measured values say: divide the larger of {a}'s and {b}'s values "
+                                f"by the smaller; at most {1 + close:g} means \"about the same\"")
     return report(name, reason, hint)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from utils.bench import gpu
 from utils.bench.configs import CONFIGS
-from utils.bench.record import MEASURED, find_cell
+from utils.bench.record import MEASURED
 from utils.bench.verdict import Verdict, contention_summary, verdict
 from utils.checks import check_dict, check_int, check_str
-from utils.exercises import check, check_function, report
+from utils.exercises import check, check_function, not_a_choice, report
 
 
 def progress_bar(description: str = "benchmark"):
@@ -58,8 +58,9 @@ def check_can_tell(record: dict, a: str, b: str, workload: str, batch: int, answ
         return report("1", "that is bench.verdict's answer, not yours: read the two rows of the table and decide")
     if answer is Ellipsis:
         return report("1", f"replace the `...` with one of {list(words)}")
-    if answer not in words:
-        return report("1", f"answer with one of {list(words)}, got {answer!r}")
+    reason = not_a_choice(answer, words, loose=False)
+    if reason:
+        return report("1", reason)
     expected = verdict(record, a, b, workload, batch).word
     return check("1", answer, expected, hint="contended, or overlapping IQRs, or within 10% with a noisy cell: "
                  "cannot tell")
@@ -81,14 +82,15 @@ def check_best_share(record: dict, workload: str, batch: int, answer) -> object:
     check_int("batch", batch, minimum=1)
     if answer is Ellipsis:
         return report("3", "replace the `...` with a configuration name such as 'torch-eager'")
-    if answer not in CONFIGS:
-        return report("3", f"answer with a configuration name from {list(CONFIGS)}, got {answer!r}")
+    reason = not_a_choice(answer, CONFIGS, loose=False)
+    if reason:
+        return report("3", reason)
     cells = [r for r in record["results"] if (r["workload"], r["batch"]) == (workload, batch)
              and r["state"] in MEASURED]
     best = min(cells, key=lambda r: r["median_s"])["config"]
-    if find_cell(record, answer, workload, batch)["state"] not in MEASURED:
-        return report("3", f"{CONFIGS[answer].label} has no time on this run (failed or not available): pick one "
-                      "that was measured")
+    if answer not in {r["config"] for r in cells}:  # failed, not available, or not part of this run
+        return report("3", f"{CONFIGS[answer].label} has no time on this run (failed, not available or not run): "
+                      "pick one that was measured")
     close = answer == best or verdict(record, answer, best, workload, batch).word in ("about as fast", "cannot tell")
     return check("3", True, close) if close else report(
         "3", f"{CONFIGS[answer].label} is told apart from the best on this run; look at the % peak column again")
