@@ -31,6 +31,17 @@ def test_opens_with_title_and_binder_link_to_itself(notebook):
     assert BINDER.format(path.name) in first.source
 
 
+COMPARISON_2019 = "https://www.atlassystems.com/blog/tensorflow-vs-keras-vs-pytorch-which-framework-is-the-best/"
+
+
+def test_the_2019_comparison_is_linked_where_its_claim_is_quoted_and_in_the_sources(notebook):
+    _, nb = notebook
+    claim = next(line for line in nb.cells[0].source.splitlines() if "The claim under test" in line)
+    assert f"2019 comparison]({COMPARISON_2019})" in claim
+    sources = next(c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Sources"))
+    assert COMPARISON_2019 in sources
+
+
 def test_has_every_section_in_order(notebook):
     _, nb = notebook
     prose = "\n".join(c.source.lower() for c in nb.cells if c.cell_type == "markdown")
