@@ -7,8 +7,9 @@
 # make slides  - write the slide metadata (jupyterlab-rise) into the notebooks
 # make setup-check    - notebook 00's setup check from a terminal (learners run it before the day)
 # make timings-record - timings on 2 CPUs and on 1 CPU saved in data/timings.json, then make guide
-# make wheelhouse    - every pinned wheel and its dependencies into wheelhouse/ (copy it for a room without Wi-Fi)
-# make offline-check - install from wheelhouse/ into a throw-away venv with the network cut off
+# make wheelhouse    - the wheels of this laptop's platform into wheelhouse/PLATFORM/ (copy it for a room without
+#                      Wi-Fi); PLATFORMS="linux-x86_64 linux-aarch64 macos-x86_64 macos-arm64" fills one folder each
+# make offline-check - install from wheelhouse/PLATFORM/ (this one) into a throw-away venv, the network cut off
 # make browser-test  - notebooks 00 and 07 run in JupyterLab in headless Chromium (screenshots in screenshots/)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -19,8 +20,12 @@ LAB_ARGS ?=
 # Jupyter refuses to start as root (containers, some CI) unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 WHEELHOUSE := wheelhouse
-# With wheelhouse/ present (make wheelhouse, or copied from a USB stick) installs use it alone, no network.
-PIP_FROM := $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE),)
+# This Python's platform (linux-x86_64, linux-aarch64, macos-x86_64 or macos-arm64) and its wheelhouse folder.
+HOST := $(shell $(PYTHON) -m utils.wheelhouse host 2>/dev/null)
+HOUSE := $(WHEELHOUSE)/$(HOST)
+PLATFORMS ?= $(HOST)
+# With wheelhouse/PLATFORM/ present (make wheelhouse, or copied from a USB stick) installs use it alone, no network.
+PIP_FROM := $(if $(wildcard $(HOUSE)/*.whl),--no-index --find-links $(HOUSE),)
 # JupyterLab's settings for teaching (no news pop-up on first start); binder/postBuild installs the same file.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 CHECK_PYTHON := $(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
@@ -34,13 +39,14 @@ CHECK_RESULTS := $(CURDIR)/build/check-results
 notebooks test-portable timings timings-record: export KVTVP_RESULTS := $(CHECK_RESULTS)
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: lab test test-portable lint unit notebooks timings clean guide learner slides setup-check timings-record offline-check browser-test
+.PHONY: lab test test-portable lint unit notebooks timings clean guide learner slides setup-check timings-record \
+  wheelhouse offline-check browser-test
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(CHECK_PYTHON)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install $(PIP_FROM) -r requirements.txt $(if $(PIP_FROM),|| { echo "Not in $(WHEELHOUSE)/: \
-	  run make wheelhouse where there is a network (requirements.txt changed?) or remove $(WHEELHOUSE)/"; exit 1; })
+	$(BIN)/pip install $(PIP_FROM) -r requirements.txt $(if $(PIP_FROM),|| { echo "Not in $(HOUSE)/: \
+	  run make wheelhouse where there is a network (requirements.txt changed?) or remove $(HOUSE)/"; exit 1; })
 	$(BIN)/pip install $(PIP_FROM) --no-deps -e .
 	touch $@
 
@@ -97,21 +103,19 @@ slides: $(STAMP)
 setup-check: $(STAMP)
 	$(BIN)/python -c 'from utils.setup import setup; setup()'
 
-# Every pin's wheel with its dependencies for this platform and Python 3.11 (pip builds wheels from any sdist),
-# plus setuptools to build utils/. Here torch==2.13.0 resolves to the CPU wheel pip's find-links offers
-# (/opt/wheels); elsewhere run `PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu make wheelhouse`.
-# Filled in wheelhouse.part/, renamed when complete and checked: a broken download never counts as present.
-$(WHEELHOUSE): requirements.txt pyproject.toml
-	@$(CHECK_PYTHON)
-	rm -rf $@.part
-	$(PYTHON) -m pip wheel --wheel-dir $@.part -r requirements.txt 'setuptools>=68'
-	@ls $@.part | grep -q '^torch-.*+cpu-' || { echo "$@: torch is not the CPU build; see the Makefile's note"; exit 1; }
-	@! ls $@.part | grep -qi '^nvidia' || { echo "$@: CUDA wheels (nvidia-*) were pulled in"; exit 1; }
-	rm -rf $@ && mv $@.part $@ && touch $@
-	@du -sh $@; ls $@ | wc -l
+# One folder per platform, holding exactly the wheels data/wheels.json names for it (pip download --no-deps
+# --only-binary=:all: --platform ... --python-version 3.11): a USB stick made on Linux serves the Macs too. A platform
+# where a pin has no wheel is skipped with the reason (learners there use Binder). On Linux, torch must be the CPU
+# build: here pip's find-links offers it (/opt/wheels); elsewhere PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu.
+# After a pin changes: python -m utils.wheelhouse record (with the network) rewrites data/wheels.json.
+wheelhouse: $(addprefix $(WHEELHOUSE)/,$(PLATFORMS))
 
-offline-check: $(WHEELHOUSE)
-	.ci/offline-check $(PYTHON) $(WHEELHOUSE)
+$(WHEELHOUSE)/%: requirements.txt pyproject.toml data/wheels.json
+	@$(CHECK_PYTHON)
+	$(PYTHON) -m utils.wheelhouse download $* --into $(WHEELHOUSE)
+
+offline-check: $(HOUSE)
+	.ci/offline-check $(PYTHON) $(HOUSE)
 
 # Installs Debian's chromium and chromium-driver where missing; then browser_tests/ (not part of make test).
 browser-test: $(STAMP) $(LAB_SETTINGS)

@@ -1,19 +1,11 @@
 """requirements.txt, environment.yml and binder/environment.yml must pin the same versions."""
 
-import re
 from pathlib import Path
 
+from utils.wheelhouse import PIN
+from utils.wheelhouse import read_pins as pins
+
 ROOT = Path(__file__).resolve().parents[1]
-PIN = re.compile(r"^\s*(?:-\s+)?([A-Za-z0-9_.\-]+)==([^\s#]+)\s*$")
-
-
-def pins(path: Path) -> dict[str, str]:
-    found = {}
-    for line in path.read_text().splitlines():
-        match = PIN.match(line)
-        if match:
-            found[match.group(1).lower()] = match.group(2)
-    return found
 
 
 def test_requirements_pin_every_line_exactly():
