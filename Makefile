@@ -2,7 +2,7 @@
 # make test    - ruff, the helpers' unit tests, and nbval over every notebook (all outputs compared)
 # make test-portable - nbval over every notebook as other machines round: 1 CPU, no AVX-512, no oneDNN in TF
 # make timings - run each notebook in a fresh kernel; print its seconds and the kernel's peak memory
-# make guide   - rewrite the generated parts of INSTRUCTORS.md from the notebooks and data/timings.json
+# make guide   - rewrite the generated parts of INSTRUCTORS.md and WORKSHOP_PLAN.md from the notebooks and data/
 # make learner - learner copies of the notebooks (no solutions) in learner/
 # make slides  - write the slide metadata (jupyterlab-rise) into the notebooks
 # make setup-check    - notebook 00's setup check from a terminal (learners run it before the day)

@@ -33,7 +33,10 @@ One notebook each
     scorecard, recommender          the 2019 scenarios judged from 01-06's results; priorities -> ranking (07)
 
 The workshop kit (no notebook imports it)
-    workshop     each notebook's frame, the schedule, INSTRUCTORS.md's generated parts (`make guide`)
+    workshop     each notebook's frame, INSTRUCTORS.md's and WORKSHOP_PLAN.md's generated parts (`make guide`)
+    schedule     the one-day and two-half-day plans of the core notebooks, and the rules they keep
+    dry_run      minutes timed in a dry run, written into a notebook's metadata
+    wheelhouse   which pins have a wheel on each platform (data/wheels.json); `make wheelhouse` per platform
     learner      learner copies without solutions (`make learner`)
     slides       slide metadata for jupyterlab-rise (`make slides`)
     exercise_examples  every exercise check called in a small valid context (its test)

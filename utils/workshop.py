@@ -1,36 +1,44 @@
-"""The workshop kit: each notebook's frame read from the notebook, a schedule, the instructor's guide.
+"""The workshop kit: each notebook's frame read from the notebook, the instructor's guide and one-page plan.
 
-Used by INSTRUCTORS.md (`make guide`), utils.learner and utils.slides; no notebook imports it.
+Used by INSTRUCTORS.md and WORKSHOP_PLAN.md (`make guide`), utils.learner and utils.slides; no notebook imports it.
 
-    python -m utils.workshop            # rewrite the generated parts of INSTRUCTORS.md
-    python -m utils.workshop --check    # exit 1 when INSTRUCTORS.md differs from what the notebooks say
+    python -m utils.workshop            # rewrite the generated parts of INSTRUCTORS.md and WORKSHOP_PLAN.md
+    python -m utils.workshop --check    # exit 1 when either differs from what the notebooks say
 
-Everything comes from notebooks/NN_*.ipynb: the title and summary (first cell), the minutes (metadata
-`kvtvp.teaching_minutes` / `exercise_minutes`), the "Learning objectives" and "Key points" bullets, and the
-run times that `make timings-record` stored in data/timings.json. The guide's generated parts sit between
-`<!-- generated:begin NAME -->` and `<!-- generated:end NAME -->`; everything else is written by hand and
-kept. A notebook added later gets its own section, with a place for notes, before `<!-- notebooks:end -->`.
+Everything comes from notebooks/NN_*.ipynb: the title and summary (first cell), the metadata `kvtvp`
+(`teaching_minutes`, `exercise_minutes`, `minutes_source`: "authors' estimate" or "dry run YYYY-MM-DD", and
+`core`: taught in the one-day plan or optional), the "Learning objectives" and "Key points" bullets, the run
+times that `make timings-record` stored in data/timings.json, and the wheels of data/wheels.json. The
+generated parts sit between `<!-- generated:begin NAME -->` and `<!-- generated:end NAME -->`; everything else
+is written by hand and kept. A notebook added later gets its own section, with a place for notes, before
+`<!-- notebooks:end -->`. The timetable and its rules are utils.schedule's.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
+from utils import schedule, wheelhouse
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 GUIDE = ROOT / "INSTRUCTORS.md"
+PLAN = ROOT / "WORKSHOP_PLAN.md"
+PLAN_LINES, PLAN_WIDTH = 60, 100  # the one-page plan fits one printed page
 TIMINGS = ROOT / "data" / "timings.json"
-MAX_STRETCH = 90  # minutes of lessons between two breaks, at most
-BREAK, LUNCH = 15, 60  # minutes
-START = 9 * 60  # 09:00, in minutes after midnight
+ESTIMATE = "authors' estimate"
+MINUTES_SOURCE = re.compile(rf"{ESTIMATE}|dry run \d{{4}}-\d\d-\d\d")
 BUSY = 0.1  # other programs' share of the CPUs from which a timing is marked as measured on a busy machine
+WAIT, SNIPPET = 5, 50  # the guide names cells that take at least WAIT seconds, by their first SNIPPET characters
 RUNS = {"2cpu": "2 CPUs", "1cpu": "1 CPU (as on Binder)"}  # the runs of data/timings.json the guide shows
 BLOCK = re.compile(r"<!-- generated:begin (?P<name>[\w ]+) -->\n.*?<!-- generated:end (?P=name) -->", re.S)
 NOTEBOOKS_END = "<!-- notebooks:end -->"
@@ -49,6 +57,8 @@ class Lesson:
     exercises: int
     objectives: tuple[str, ...]
     key_points: tuple[str, ...]
+    core: bool = True  # in the one-day plan; False: optional
+    minutes_source: str = ESTIMATE  # or "dry run YYYY-MM-DD"
 
 
 def notebook_paths(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -103,81 +113,19 @@ def read_lesson(path: Path) -> Lesson:
                                         ("key points", key_points)) if not value]
     missing += [f"metadata kvtvp.{k}" for k in ("teaching_minutes", "exercise_minutes")
                 if not isinstance(minutes.get(k), int)]
+    missing += ["metadata kvtvp.core (true or false)"] * (not isinstance(minutes.get("core"), bool))
+    if not MINUTES_SOURCE.fullmatch(str(minutes.get("minutes_source"))):
+        missing.append(f"metadata kvtvp.minutes_source (\"{ESTIMATE}\" or \"dry run YYYY-MM-DD\")")
     if missing:
         raise ValueError(f"{path.name} has no {', no '.join(missing)}")
     return Lesson(path.name[:2], path.name, title.group(1).strip(), " ".join(first[1].split()),
-                  minutes["teaching_minutes"], minutes["exercise_minutes"], objectives, key_points)
+                  minutes["teaching_minutes"], minutes["exercise_minutes"], objectives, key_points,
+                  minutes["core"], minutes["minutes_source"])
 
 
 def read_lessons(folder: Path = NOTEBOOKS) -> list[Lesson]:
     """Every notebook's frame, in order."""
     return [read_lesson(p) for p in notebook_paths(folder)]
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One line of a schedule: what happens from `start` (minutes after midnight) for `minutes`."""
-
-    start: int
-    minutes: int
-    what: str
-
-
-def _segments(lessons: list[Lesson]) -> list[tuple[str, int]]:
-    """Each notebook's teaching, then its exercises; a part longer than MAX_STRETCH split into equal pieces."""
-    pieces = []
-    for lesson in lessons:
-        for part, minutes in (("teaching", lesson.teaching), ("exercises", lesson.exercises)):
-            n = -(-minutes // MAX_STRETCH)
-            sizes = [minutes // n + (i < minutes % n) for i in range(n)]
-            for i, size in enumerate(sizes):
-                label = f"{part} ({i + 1}/{n})" if n > 1 else part
-                pieces.append((f"{lesson.number} · {lesson.title}: {label}", size))
-    return pieces
-
-
-def sessions(lessons: list[Lesson]) -> list[list[tuple[str, int]]]:
-    """The lessons cut into sessions of at most MAX_STRETCH minutes, in order, never splitting a part."""
-    found: list[list[tuple[str, int]]] = [[]]
-    for piece in _segments(lessons):
-        if found[-1] and sum(m for _, m in found[-1]) + piece[1] > MAX_STRETCH:
-            found.append([])
-        found[-1].append(piece)
-    return [s for s in found if s]
-
-
-def _timed(blocks: list[list[tuple[str, int]]], pauses: list[tuple[str, int]]) -> list[Slot]:
-    """Slots from START: each session's pieces, with pauses[i] after session i."""
-    slots, clock = [], START
-    for i, block in enumerate(blocks):
-        for what, minutes in block:
-            slots.append(Slot(clock, minutes, what))
-            clock += minutes
-        if i < len(pauses):
-            slots.append(Slot(clock, pauses[i][1], pauses[i][0]))
-            clock += pauses[i][1]
-    return slots
-
-
-def _middle(blocks: list[list[tuple[str, int]]]) -> int:
-    """The index of the session after which the lesson minutes are split most evenly."""
-    sizes = [sum(m for _, m in b) for b in blocks]
-    total = sum(sizes)
-    return min(range(len(blocks) - 1), key=lambda i: abs(2 * sum(sizes[:i + 1]) - total)) if len(blocks) > 1 else 0
-
-
-def one_day(lessons: list[Lesson]) -> list[Slot]:
-    """The whole series in one day from START: short breaks between sessions, lunch at the middle one."""
-    blocks = sessions(lessons)
-    lunch = _middle(blocks)
-    return _timed(blocks, [("Lunch", LUNCH) if i == lunch else ("Break", BREAK) for i in range(len(blocks) - 1)])
-
-
-def half_days(lessons: list[Lesson]) -> list[list[Slot]]:
-    """The series over two half-days, each from START, split at the session boundary nearest the middle."""
-    blocks = sessions(lessons)
-    cut = _middle(blocks) + 1 if len(blocks) > 1 else 1
-    return [_timed(part, [("Break", BREAK)] * (len(part) - 1)) for part in (blocks[:cut], blocks[cut:]) if part]
 
 
 def load_timings(path: Path = TIMINGS) -> dict:
@@ -186,26 +134,75 @@ def load_timings(path: Path = TIMINGS) -> dict:
     return json.loads(path.read_text()).get("runs", {}) if path.exists() else {}
 
 
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+def _span(slots) -> str:
+    return f"{schedule.clock(slots[0].start)}-{schedule.clock(slots[-1].end)}"
 
 
-def _span(slots: list[Slot]) -> str:
-    return f"{_clock(slots[0].start)}-{_clock(slots[-1].start + slots[-1].minutes)}"
+def checked_plans(lessons: list[Lesson]) -> tuple[schedule.Plan, list[schedule.Plan]]:
+    """The one-day plan and the two half-days; ValueError naming every rule they break."""
+    day, days = schedule.one_day(lessons), schedule.half_days(lessons)
+    broken = schedule.problems(lessons, day, days)
+    if broken:
+        raise ValueError("the workshop's plans break their rules: " + "; ".join(broken)
+                         + ". Change which notebooks are core (metadata kvtvp.core) or their minutes")
+    return day, days
+
+
+def minutes_line(lessons: list[Lesson]) -> str:
+    """Where the minutes come from: a dry run (dated) or the authors' estimate, notebook by notebook."""
+    timed = [f"{x.number} ({x.minutes_source})" for x in lessons if x.minutes_source != ESTIMATE]
+    guessed = [x.number for x in lessons if x.minutes_source == ESTIMATE]
+    said = [f"timed in a dry run for {', '.join(timed)}"] * bool(timed)
+    if guessed:
+        said.append(f"the authors' estimates for {'every notebook' if not timed else ', '.join(guessed)}, not yet "
+                    "timed at a learner's pace ([Timing a dry run](INSTRUCTORS.md#timing-a-dry-run))")
+    return f"Minutes: {'; '.join(said)}."
+
+
+def optional_line(lessons: list[Lesson]) -> str:
+    """The optional notebooks with their minutes."""
+    rest = [f"{x.number} ({x.teaching + x.exercises} min)" for x in lessons if not x.core]
+    return f"Optional, for a day with room or as homework: {', '.join(rest) or 'none'}."
 
 
 def schedule_markdown(lessons: list[Lesson]) -> str:
-    """The one-day and two-half-day schedules as Markdown tables."""
-    def table(title: str, slots: list[Slot]) -> list[str]:
-        rows = ["", f"### {title} ({_span(slots)})", "", "| Time | What | Minutes |", "|---|---|---|"]
-        return rows + [f"| {_span([s])} | {s.what} | {s.minutes} |" for s in slots]
-
-    teaching, exercises = sum(x.teaching for x in lessons), sum(x.exercises for x in lessons)
-    out = [f"Lessons: {teaching + exercises} minutes ({teaching} teaching, {exercises} exercises), from each "
-           f"notebook's metadata; a break at least every {MAX_STRETCH} minutes.", *table("One day", one_day(lessons))]
-    for n, slots in enumerate(half_days(lessons), 1):
-        out += table(f"Two half-days: day {n}", slots)
+    """The one-day and two-half-day plans of the core notebooks as Markdown tables, and the optional ones."""
+    day, days = checked_plans(lessons)
+    out = [f"Core: {', '.join(f'{x.number}' for x in lessons if x.core)} "
+           f"({sum(x.teaching + x.exercises for x in lessons if x.core)} minutes). {optional_line(lessons)} "
+           f"{minutes_line(lessons)}"]
+    for plan in (day, *days):
+        spare = plan.end - plan.slots[-1].end
+        out += ["", f"### {plan.title} ({_span(plan.slots)}; ends by {schedule.clock(plan.end)}, "
+                f"{spare} minutes to spare)", "", "| Time | What | Minutes |", "|---|---|---|"]
+        out += [f"| {_span([s])} | {s.what} | {s.minutes} |" for s in plan.slots]
     return "\n".join(out)
+
+
+def glance_markdown(lessons: list[Lesson]) -> str:
+    """The one-day plan as a morning and an afternoon column, the half-days in a line, for the one-page plan."""
+    day, days = checked_plans(lessons)
+    lunch = next(s for s in day.slots if s.what == "Lunch")
+    others = [s for s in day.slots if s is not lunch]
+    morning = [f"{_span([s])} {s.what.split(':')[0]}" for s in others if s.start < lunch.start]
+    afternoon = [f"{_span([s])} {s.what.split(':')[0]}" for s in others if s.start > lunch.start]
+    rows = [f"| {m} | {a} |" for m, a in itertools.zip_longest(morning, afternoon, fillvalue="")]
+    halves = "; ".join(f"day {n} {_span(d.slots)} ({', '.join(schedule.taught(d))})" for n, d in enumerate(days, 1))
+    notes = f"Two half-days: {halves}. {optional_line(lessons)} {minutes_line(lessons)}"
+    return "\n".join([f"| Morning | Afternoon (lunch {_span([lunch])}) |", "|---|---|", *rows, "",
+                      textwrap.fill(notes, PLAN_WIDTH, break_on_hyphens=False)])
+
+
+def platforms_markdown(report: dict) -> str:
+    """One row per platform of data/wheels.json: the laptops it serves, its download, the pins with no wheel."""
+    rows = ["| Platform | Laptops | Download | No wheel for |", "|---|---|---|---|"]
+    for name, entry in report["platforms"].items():
+        megabytes = wheelhouse.download_megabytes(entry)
+        size = "unknown" if megabytes is None else f"{megabytes / 1000:.1f} GB"
+        rows.append(f"| {name} | {entry['serves']} | {size} | {', '.join(sorted(entry['missing'])) or '-'} |")
+    return "\n".join([*rows, "", f"Resolved {report['recorded']} for Python {report['python']} (`python -m "
+                      "utils.wheelhouse record`; the reasons are in `data/wheels.json`). A platform with a pin "
+                      "missing has no wheelhouse: its learners use Binder."])
 
 
 def _seconds(entry: dict | None) -> str:
@@ -232,28 +229,27 @@ def overview_markdown(lessons: list[Lesson], timings: dict) -> str:
 
 
 def lesson_markdown(lesson: Lesson, timings: dict) -> str:
-    """A notebook's section of the guide: summary, minutes, waits, objectives, key points."""
+    """A notebook's section of the guide: summary, minutes, run times and longest waits, objectives."""
     runs = [(words, timings.get(label, {}).get(lesson.name)) for label, words in RUNS.items()]
     measured = ", ".join(f"{_seconds(entry)} on {words}" for words, entry in runs if entry)
+    role = "core" if lesson.core else "optional"
     out = [f"### {lesson.number} · {lesson.title}", "", f"[{lesson.name}](notebooks/{lesson.name}): {lesson.summary}",
-           "", f"**Time.** Teaching {lesson.teaching} minutes, exercises {lesson.exercises} minutes. Running every "
-           f"cell in a fresh kernel: {measured or 'not measured yet (`make timings-record`)'}."]
-    waits = []
-    for words, entry in runs:
-        cells = [c for c in (entry or {}).get("slowest_cells", []) if c["seconds"] >= 1]
-        if cells:
-            waits.append(f"- on {words}: " + "; ".join(f"cell [{c['cell']}] `{c['source']}` {c['seconds']:.0f} s"
-                                                     for c in cells))
-    if waits:
-        out += ["", "**Longest waits** (cells numbered as a clean run numbers them):", *waits]
-    out += ["", "**Objectives.** After this notebook, learners can", *[f"- {o}" for o in lesson.objectives],
-            "", "**Key points.**", *[f"- {k}" for k in lesson.key_points]]
+           "", f"**Time.** Teaching {lesson.teaching} minutes, exercises {lesson.exercises} minutes ({role}; "
+           f"{lesson.minutes_source}). Running every cell in a fresh kernel: "
+           f"{measured or 'not measured yet (`make timings-record`)'}."]
+    words, slowest = next(((w, e) for w, e in reversed(runs) if e), (None, None))
+    cells = [c for c in (slowest or {}).get("slowest_cells", []) if c["seconds"] >= WAIT]
+    if cells:
+        out[-1] += f" Longest waits on {words}: " + "; ".join(
+            f"cell [{c['cell']}] `{c['source'][:SNIPPET]}` {c['seconds']:.0f} s" for c in cells) + "."
+    out += ["", "**Objectives.** After this notebook, learners can", *[f"- {o}" for o in lesson.objectives]]
     return "\n".join(out)
 
 
 def generated_parts(lessons: list[Lesson], timings: dict) -> dict[str, str]:
     """The text of each generated part of the guide, by name."""
-    parts = {"schedule": schedule_markdown(lessons), "overview": overview_markdown(lessons, timings)}
+    parts = {"schedule": schedule_markdown(lessons), "overview": overview_markdown(lessons, timings),
+             "platforms": platforms_markdown(wheelhouse.load_report())}
     parts.update({f"notebook {x.number}": lesson_markdown(x, timings) for x in lessons})
     return parts
 
@@ -262,37 +258,47 @@ def _block(name: str, text: str) -> str:
     return f"<!-- generated:begin {name} -->\n{text}\n<!-- generated:end {name} -->"
 
 
-def update_guide(text: str, parts: dict[str, str]) -> str:
+def update_guide(text: str, parts: dict[str, str], page: str | None = None) -> str:
     """`text` with each generated part replaced; a new notebook's part added before NOTEBOOKS_END.
 
     Raises:
-        ValueError: when the guide has a part for a notebook that no longer exists, or lacks an anchor.
+        ValueError: when the page has a part nothing generates any more, or lacks a part or an anchor.
     """
+    page = page or GUIDE.name
     present = {m.group("name") for m in BLOCK.finditer(text)}
     stale = sorted(present - set(parts))
     if stale:
-        raise ValueError(f"INSTRUCTORS.md has parts no notebook has any more: {stale}; delete their sections")
+        raise ValueError(f"{page} has parts no notebook has any more: {stale}; delete their sections")
     missing = [name for name in parts if name not in present]
-    if missing and NOTEBOOKS_END not in text:
-        raise ValueError(f"INSTRUCTORS.md needs {NOTEBOOKS_END!r} (where new notebooks go) or the parts {missing}")
+    fixed = [name for name in missing if not name.startswith("notebook ")]
+    if fixed or (missing and NOTEBOOKS_END not in text):
+        raise ValueError(f"{page} needs {NOTEBOOKS_END!r} (where new notebooks go) or the parts {fixed or missing}")
     text = BLOCK.sub(lambda m: _block(m.group("name"), parts[m.group("name")]), text)
     new = "".join(f"{_block(name, parts[name])}\n\n{NO_NOTES}\n" for name in missing)
-    return text.replace(NOTEBOOKS_END, new + NOTEBOOKS_END)
+    return text.replace(NOTEBOOKS_END, new + NOTEBOOKS_END) if new else text
+
+
+def plan_parts(lessons: list[Lesson]) -> dict[str, str]:
+    """The text of each generated part of the one-page plan, by name."""
+    return {"day at a glance": glance_markdown(lessons)}
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Rewrite the generated parts of the instructor's guide.")
-    parser.add_argument("--check", action="store_true", help="only say whether the guide is up to date")
-    parser.add_argument("--guide", type=Path, default=GUIDE)
+    parser = argparse.ArgumentParser(description="Rewrite the generated parts of the guide and the one-page plan.")
+    parser.add_argument("--check", action="store_true", help="only say whether both pages are up to date")
     args = parser.parse_args(argv)
-    text = args.guide.read_text()
-    wanted = update_guide(text, generated_parts(read_lessons(), load_timings()))
-    if args.check:
-        print(f"{args.guide.name} is up to date" if wanted == text else f"{args.guide.name} differs: run `make guide`")
-        return int(wanted != text)
-    args.guide.write_text(wanted)
-    print(f"{args.guide} {'unchanged' if wanted == text else 'updated'}")
-    return 0
+    lessons = read_lessons()
+    stale = 0
+    for page, parts in ((GUIDE, generated_parts(lessons, load_timings())), (PLAN, plan_parts(lessons))):
+        text = page.read_text()
+        wanted = update_guide(text, parts, page.name)
+        stale += wanted != text
+        if args.check:
+            print(f"{page.name} is up to date" if wanted == text else f"{page.name} differs: run `make guide`")
+        else:
+            page.write_text(wanted)
+            print(f"{page} {'unchanged' if wanted == text else 'updated'}")
+    return int(args.check and stale > 0)
 
 
 if __name__ == "__main__":
