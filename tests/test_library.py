@@ -105,6 +105,7 @@ def _required(tmp_path):
         "training.keras_epsilon_in_torch": {"epsilon": 1e-7, "step": 1},
         "verdicts.judge": {"values": {"a": 1, "b": 2}, "a": "a", "b": "b"},
         "verdicts.tiers": {"values": {"a": 1, "b": 2}},
+        "verdicts.compare_repeats": {"a": "a", "samples_a": [1.0, 1.1, 0.9], "b": "b", "samples_b": [2.0, 2.1, 1.9]},
         "verdicts.ranking_line": {"values": {"a": 1, "b": 2}},
         "verdicts.check_judgement": {"name": "1", "answer": "larger", "values": {"a": 1, "b": 2}, "a": "a", "b": "b"},
     }

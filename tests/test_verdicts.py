@@ -1,5 +1,6 @@
 """utils.verdicts: the 'about the same' rule, rankings in tiers, and the prediction check."""
 
+import numpy as np
 import pytest
 
 from utils import verdicts
@@ -59,3 +60,70 @@ def test_prediction_check_computes_its_answer_and_explains_a_wrong_one(capsys):
 def test_bad_arguments_are_rejected_with_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---- repeated measurements: the interval of the ratio, paired by round --------------------------------------
+
+def _rounds(n):
+    return list(range(n)), list(range(n))
+
+
+def _paired(rng, n, gap, noise, shared=0.0, drift=0.0):
+    """n rounds of two configurations: b = gap x a; each sample has its own noise, plus a shared slow factor."""
+    slow = np.exp(rng.normal(0, shared, n)) * (1 + drift * np.arange(n))  # hits both configurations of a round
+    a = 1e-3 * slow * np.exp(rng.normal(0, noise, n))
+    b = gap * 1e-3 * slow * np.exp(rng.normal(0, noise, n))
+    return a, b
+
+
+def test_identical_distributions_are_ranked_in_at_most_5_percent_of_seeds():
+    ranked = sum(verdicts.compare_repeats("a", a, "b", b, rounds=_rounds(9), seed=s).word == "leads"
+                 for s in range(200) for a, b in [_paired(np.random.default_rng(s), 9, 1.0, 0.10)])
+    assert ranked <= 10
+
+
+def test_a_1_5x_gap_with_10_percent_noise_over_9_paired_rounds_is_decided_in_95_percent():
+    found = [verdicts.compare_repeats("a", a, "b", b, rounds=_rounds(9), seed=s)
+             for s in range(200) for a, b in [_paired(np.random.default_rng(s), 9, 1.5, 0.10)]]
+    assert sum(v.word == "leads" and v.leader == "a" for v in found) >= 190
+    assert not any(v.leader == "b" for v in found)
+
+
+def test_a_1_3x_gap_under_20_percent_shared_noise_is_decided():
+    found = [verdicts.compare_repeats("a", a, "b", b, rounds=_rounds(9), seed=s)
+             for s in range(100) for a, b in [_paired(np.random.default_rng(s), 9, 1.3, 0.03, shared=0.20)]]
+    assert sum(v.leader == "a" for v in found) >= 95
+
+
+def test_a_slow_period_or_drift_shared_by_both_does_not_turn_a_tie_into_a_ranking():
+    for s in range(50):
+        a, b = _paired(np.random.default_rng(s), 9, 1.0, 0.02, shared=0.30, drift=0.2)
+        assert verdicts.compare_repeats("a", a, "b", b, rounds=_rounds(9), seed=s).word == "about the same"
+        # unpaired, the same samples cannot rule the shared noise out
+        assert verdicts.compare_repeats("a", a, "b", b, seed=s).word != "leads"
+
+
+def test_only_the_rounds_both_were_measured_in_are_paired_and_too_few_cannot_tell():
+    v = verdicts.compare_repeats("a", [1.0, 1.0, 1.0, 5.0], "b", [2.0, 2.0, 2.0], rounds=([0, 1, 2, 3], [0, 1, 2]))
+    assert v.repeats == 3 and v.leader == "a" and v.ratio == pytest.approx(0.5)
+    few = verdicts.compare_repeats("a", [1.0, 1.0], "b", [2.0, 2.0], rounds=([0, 1], [0, 1]))
+    assert few.word == "cannot tell" and "at least 3" in str(few)
+
+
+def test_higher_is_better_names_the_larger_as_leader_and_the_text_gives_the_numbers():
+    v = verdicts.compare_repeats("fast", [200.0, 210, 190, 205], "slow", [100.0, 105, 95, 100], rounds=_rounds(4),
+                                 lower_is_better=False)
+    assert v.leader == "fast"
+    assert str(v).startswith("fast leads (fast/slow = 2.01, 95% interval 2.00-2.04, from 4 paired rounds")
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"samples_a": [1.0, -1.0, 2.0]}, ValueError, "positive finite"),
+    ({"samples_a": "fast"}, TypeError, "list of positive numbers"),
+    ({"rounds": ([0, 1], [0, 1, 2])}, ValueError, "one round index per sample"),
+    ({"margin": -0.1}, ValueError, "margin"),
+])
+def test_bad_repeats_are_rejected(kwargs, error, message):
+    args = {"a": "a", "samples_a": [1.0, 1.1, 0.9], "b": "b", "samples_b": [1.0, 1.0, 1.0]} | kwargs
+    with pytest.raises(error, match=message):
+        verdicts.compare_repeats(**args)

@@ -13,16 +13,33 @@ The rule, one for every verdict: two positive values are "about the same" when t
 (1 + close) times the smaller; otherwise the first is "larger" or "smaller" than the second.
 A ranking groups values into tiers: each tier starts at its smallest value and holds every value
 within `close` of that one, so "about the same" never chains across a whole ranking.
+
+Repeated measurements (times, throughputs) are judged by `compare_repeats`, on the ratio's interval rather
+than on two medians: when the rounds interleave the two configurations (notebook 02's kit runs every
+configuration once per round, in a shuffled order), the per-round ratios are paired, so a slow period that
+hits both cancels out; the interval is a bootstrap of their mean log-ratio over the rounds (as criterion.rs
+and the RMIT method of Abedi & Brecht do). The decision has three outcomes: one **leads** when the whole
+interval lies beyond the margin (REPEAT_MARGIN: 10%, asv's factor 1.1), **about the same** when it lies
+inside, and **cannot tell** otherwise (too few or too noisy rounds to say).
+
+    verdicts.compare_repeats("PyTorch", [1.0, 1.1, 0.9], "Keras", [2.0, 2.3, 1.8], rounds=([0, 1, 2], [0, 1, 2]))
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from utils.checks import check_dict, check_number, check_str
+import numpy as np
+
+from utils.checks import check_dict, check_int, check_number, check_str
 from utils.exercises import explain_choice, report
 
-CLOSE = 0.25  # the series' default: within 25% counts as "about the same"
+CLOSE = 0.25  # the series' default for counts: within 25% counts as "about the same"
+REPEAT_MARGIN = 0.10  # repeated measurements: a ratio within 10% is "about the same" (asv's factor 1.1)
+CONFIDENCE = 0.95  # the ratio's interval from repeated measurements
+RESAMPLES = 2000  # bootstrap resamples: the interval's ends move by well under 1% between seeds
+MIN_REPEATS = 3  # fewer rounds than this cannot give an interval: "cannot tell"
 WORDS = ("about the same", "larger", "smaller")
 
 
@@ -109,3 +126,93 @@ def check_judgement(name: str, answer, values: dict, a: str, b: str, close: floa
                             why=f"not what the measured values say: divide the larger of {a}'s and {b}'s values "
                                 f"by the smaller; at most {1 + close:g} means \"about the same\"")
     return report(name, reason, hint)
+
+
+@dataclass(frozen=True)
+class RepeatVerdict:
+    """`a` against `b` from repeated measurements: the ratio a/b, its interval, and the three-way word.
+
+    `word` is "leads" (then `leader` names who: the smaller value when lower is better), "about the same"
+    or "cannot tell"; `ratio` and `interval` are a/b (None when there were too few repeats); `why` says it
+    in words computed from the numbers.
+    """
+
+    a: str
+    b: str
+    word: str
+    leader: str | None
+    ratio: float | None
+    interval: tuple[float, float] | None
+    paired: bool
+    repeats: int
+    margin: float
+    why: str
+
+    def __str__(self) -> str:
+        return self.why
+
+
+def _samples(name: str, values) -> np.ndarray:
+    try:
+        out = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a list of positive numbers, got {type(values).__name__}") from None
+    if not np.all(np.isfinite(out) & (out > 0)):
+        raise ValueError(f"{name} must hold positive finite numbers (times, throughputs), got {out[:5]}")
+    return out
+
+
+def _log_ratios(a, b, rounds) -> tuple[np.ndarray, bool]:
+    """Per-round log(a/b) when `rounds` pairs them (the rounds both were measured in), else None."""
+    if rounds is None:
+        return None, False
+    ra, rb = (np.asarray(r).ravel() for r in rounds)
+    if len(ra) != len(a) or len(rb) != len(b):
+        raise ValueError("rounds must give one round index per sample of a and of b")
+    common = sorted(set(ra.tolist()) & set(rb.tolist()))
+    by_a, by_b = dict(zip(ra.tolist(), a, strict=True)), dict(zip(rb.tolist(), b, strict=True))
+    return np.log([by_a[r] / by_b[r] for r in common]), True
+
+
+def compare_repeats(a: str, samples_a, b: str, samples_b, rounds=None, margin: float = REPEAT_MARGIN,
+                    lower_is_better: bool = True, seed: int = 0) -> RepeatVerdict:
+    """Judge `a` against `b` from repeated measurements, by the interval of the ratio a/b (see the module).
+
+    Args:
+        samples_a, samples_b: positive measurements (times, or throughputs with lower_is_better=False).
+        rounds: (round index of each sample of a, of each sample of b): pairs the samples taken in the same
+            round; without it the samples are resampled independently (ratio of the medians).
+        margin: a ratio within (1 + margin) either way is "about the same".
+    """
+    check_str("a", a)
+    check_str("b", b)
+    sa, sb = _samples("samples_a", samples_a), _samples("samples_b", samples_b)
+    margin = check_number("margin", margin, minimum=0)
+    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    logs, paired = _log_ratios(sa, sb, rounds)
+    n = len(logs) if paired else min(len(sa), len(sb))
+    how = f"{n} paired rounds" if paired else f"{len(sa)} and {len(sb)} unpaired repeats"
+    if n < MIN_REPEATS:
+        return RepeatVerdict(a, b, "cannot tell", None, None, None, paired, n, margin,
+                             f"{a} vs {b}: cannot tell from {how} (at least {MIN_REPEATS} are needed)")
+    if paired:
+        ratio = math.exp(logs.mean())
+        boot = rng.choice(logs, size=(RESAMPLES, n)).mean(axis=1)
+    else:
+        ratio = float(np.median(sa) / np.median(sb))
+        boot = np.log(np.median(rng.choice(sa, (RESAMPLES, len(sa))), axis=1)
+                      / np.median(rng.choice(sb, (RESAMPLES, len(sb))), axis=1))
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = (math.exp(v) for v in np.percentile(boot, [tail, 100 - tail]))
+    inside = 1 / (1 + margin) <= low and high <= 1 + margin
+    numbers = f"{a}/{b} = {ratio:.2f}, {CONFIDENCE:.0%} interval {low:.2f}-{high:.2f}, from {how}"
+    if inside:
+        return RepeatVerdict(a, b, "about the same", None, ratio, (low, high), paired, n, margin,
+                             f"{a} and {b}: about the same ({numbers}: within {margin:.0%})")
+    if high < 1 / (1 + margin) or low > 1 + margin:
+        smaller = a if high < 1 else b
+        leader = smaller if lower_is_better else (b if smaller == a else a)
+        return RepeatVerdict(a, b, "leads", leader, ratio, (low, high), paired, n, margin,
+                             f"{leader} leads ({numbers}: the whole interval is beyond {margin:.0%})")
+    return RepeatVerdict(a, b, "cannot tell", None, ratio, (low, high), paired, n, margin,
+                         f"{a} vs {b}: cannot tell ({numbers}: the interval crosses the {margin:.0%} margin)")
