@@ -62,7 +62,7 @@ def test_not_available_cells_are_valid_shown_and_never_ranked_or_counted():
     assert "Keras/TF" not in bench.keras_overhead_table(record, "mlp", 64)
     assert lesson.check_best_share(record, "mlp", 64, "keras-jax")
     assert not lesson.check_best_share(record, "mlp", 64, "tf-function")
-    key = lesson.key_results(record, record, {})
+    key = lesson.key_results(record, record)
     assert key["ms_per_step"] == {"PyTorch": 1.0, "Keras": 0.5}
     broken = {**record, "results": [{**cells["keras-tf"], "reason": None}]}
     with pytest.raises(ValueError, match="unavailable cell must give its reason"):

@@ -16,6 +16,7 @@ The package along its seams: `configs` (configurations, grid, FLOPs), `steps` (t
 reference run, where TensorFlow may be missing: its cells are then "not available", and its dated table).
 """
 
+from utils.bench.claims import claims_table, judge_claims
 from utils.bench.configs import (
                                  CONFIGS,
                                  LEARNING_RATE,
@@ -37,8 +38,8 @@ from utils.bench.steps import timed_step
 from utils.bench.timing import MAX_SPREAD, MIN_EFFICIENCY, cpu_pressure, probe, summarize
 from utils.bench.verdict import MARGIN, Verdict, contention_summary, keras_overhead_table, mark, results_table, verdict
 
-__all__ = ["CONFIGS", "LEARNING_RATE", "MARGIN", "MATMUL_SIZE", "MAX_SPREAD", "MIN_EFFICIENCY", "NATIVE_TWIN",
-           "PROCESSES", "SCALED", "SCHEMA", "STATES", "WORKLOADS", "Cell", "Config", "Verdict", "check_grid",
-           "contention_summary", "cpu_pressure", "find_cell", "grid", "keras_overhead_table", "load_record",
-           "timed_step", "mark", "probe", "results_table", "run", "save_record", "scaled_sizes",
-           "step_flops", "summarize", "synthetic_batch", "validate", "verdict"]
+__all__ = ["CONFIGS", "Cell", "Config", "LEARNING_RATE", "MARGIN", "MATMUL_SIZE", "MAX_SPREAD", "MIN_EFFICIENCY",
+           "NATIVE_TWIN", "PROCESSES", "SCALED", "SCHEMA", "STATES", "Verdict", "WORKLOADS", "check_grid",
+           "claims_table", "contention_summary", "cpu_pressure", "find_cell", "grid", "judge_claims",
+           "keras_overhead_table", "load_record", "mark", "probe", "results_table", "run", "save_record",
+           "scaled_sizes", "step_flops", "summarize", "synthetic_batch", "timed_step", "validate", "verdict"]

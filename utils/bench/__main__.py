@@ -12,11 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+from utils.bench.claims import claims_table
 from utils.bench.configs import CONFIGS, WORKLOADS, check_grid, grid, scaled_sizes
 from utils.bench.gpu import gpu_grid, on_gpu, reference_table
 from utils.bench.record import MEASURED, save_record
 from utils.bench.runner import run
-from utils.bench.verdict import results_table, verdict
+from utils.bench.verdict import results_table
 
 
 def main(argv=None) -> int:
@@ -68,10 +69,7 @@ def main(argv=None) -> int:
     print(results_table(record))
     if args.gpu_reference:
         print("\n" + reference_table(record))
-    configs, workload = record["settings"]["configs"], record["settings"]["workloads"][0]
-    if "torch-eager" in configs and "tf-function" in configs:
-        for batch in record["settings"]["batches"][workload]:
-            print(verdict(record, "torch-eager", "tf-function", workload, batch))
+    print("\nThe 2019 claims on this run:\n" + claims_table(record, evidence=False))
     print(f"\nrecord written to {path}")
     if args.gpu_reference and not on_gpu(record):
         print(f"no GPU was used: {path} is not a GPU reference", file=sys.stderr)

@@ -7,6 +7,7 @@ Used by notebook 02 (speed). The exercises' expected answers are computed here, 
 from __future__ import annotations
 
 from utils.bench import gpu
+from utils.bench.claims import PYTORCH_SHORT, TF_PYTORCH_EQUAL, judge_claims
 from utils.bench.configs import CONFIGS
 from utils.bench.record import MEASURED
 from utils.bench.verdict import Verdict, contention_summary, verdict
@@ -62,8 +63,8 @@ def check_can_tell(record: dict, a: str, b: str, workload: str, batch: int, answ
     if reason:
         return report("1", reason)
     expected = verdict(record, a, b, workload, batch).word
-    return check("1", answer, expected, hint="contended, or overlapping IQRs, or within 10% with a noisy cell: "
-                 "cannot tell")
+    return check("1", answer, expected, hint="compare the two medians, then ask whether the rounds vary enough "
+                 "that the ratio could still be within 10% of 1 (or cross it)")
 
 
 def check_payback(func) -> object:
@@ -96,26 +97,29 @@ def check_best_share(record: dict, workload: str, batch: int, answer) -> object:
         "3", f"{CONFIGS[answer].label} is told apart from the best on this run; look at the % peak column again")
 
 
-def key_results(small: dict, big: dict, claims: dict) -> dict:
+def key_results(small: dict, big: dict) -> dict:
     """Notebook 02's key results for `utils.results.record` (read by notebook 07's scorecard).
 
     "ms_per_step": each framework's best median ms per step on the small model (Keras: any back end);
-    "contended": True when any cell of either run is contended or noisy, so no ranking should be read.
+    "claims": each 2019 claim's outcome per case of both runs (`claims.judge_claims`);
+    "contended": True when the small run cannot rank the frameworks: every comparison of their fastest
+    configurations (TensorFlow against PyTorch, PyTorch against the others) says "cannot tell".
     """
     from utils.frameworks import framework
 
     check_dict("small", small)
     check_dict("big", big)
-    check_dict("claims", claims)
     best: dict = {}
     for r in small["results"]:
         if r["state"] in MEASURED:
             name = framework(r["framework"]).name
             best[name] = min(best.get(name, float("inf")), round(1e3 * r["median_s"], 4))
-    cells = small["results"] + big["results"]
+    judged = {"small": judge_claims(small), "large": judge_claims(big)}
+    ranking = [r["outcome"] for r in judged["small"] if r["claim"] in (TF_PYTORCH_EQUAL, PYTORCH_SHORT)]
     return {"ms_per_step": best,
-            "contended": any(r["state"] in ("contended", "noisy") for r in cells),
-            "verdicts": {claim: found.word for claim, found in claims.items()},
+            "contended": all(outcome == "cannot tell" for outcome in ranking),
+            "claims": {f"{r['claim']} ({run}: {r['workload']}, batch {r['batch']})": r["outcome"]
+                       for run, rows in judged.items() for r in rows},
             "states": {r["config"]: r["state"] for r in small["results"]},
             "share_of_peak_large_mlp_batch_256": {r["config"]: r["share_of_peak"] for r in big["results"]
                                                   if r["batch"] == 256},

@@ -2,12 +2,13 @@
 
 Used by notebook 02 (speed) and `python -m utils.bench`.
 
-`verdict(record, a, b, workload, batch)` ranks two configurations only when both were measured, neither
-was timed under contention, their interquartile ranges do not overlap and their medians differ by more
-than MARGIN (a spread over `timing.MAX_SPREAD` does not matter then: the gap is wider than the noise).
-Two cells within MARGIN are "about as fast" only when both spreads are within `timing.MAX_SPREAD` (a
-wider spread could hide a real difference). Anything else is "cannot tell on this run", with the reason
-and what to do.
+`verdict(record, a, b, workload, batch)` is the series' judge for repeated measurements
+(`utils.verdicts.compare_repeats`) applied to two cells: the ratio of their step times with its 95%
+interval, paired round by round where the two configurations were timed in the same rounds (the kit
+interleaves them, so a slow period that hits both cancels out), leaving out the rounds another program
+held the CPU in. "Faster" or "slower" when the whole interval is beyond the 10% margin, "about as fast"
+when it lies inside, "cannot tell on this run" otherwise, with the reason and what to do. A cell's spread
+(`! noisy`) is information for the reader, not a veto: the interval already carries the noise.
 """
 
 from __future__ import annotations
@@ -20,20 +21,22 @@ from utils.bench.configs import CONFIGS
 from utils.bench.record import MEASURED, find_cell
 from utils.checks import check_dict, check_number
 from utils.tables import text_table
+from utils.verdicts import MIN_REPEATS, compare_repeats
+from utils.verdicts import REPEAT_MARGIN as MARGIN
 
-MARGIN = 0.10  # medians within 10% of each other: about as fast
 ADVICE = "close other programs (check `uptime`: the load should be well under 1) and run it again"
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of comparing configuration `a` with `b`: a `word`, the median ratio a/b, and the text."""
+    """The outcome of comparing configuration `a` with `b`: a `word`, the ratio a/b with its interval, the text."""
 
     a: str
     b: str
     word: str  # "faster", "slower", "about as fast" or "cannot tell"
     ratio: float | None
     text: str
+    interval: tuple[float, float] | None = None
 
     def __str__(self) -> str:
         return self.text
@@ -49,51 +52,54 @@ def _why_not(cell: dict) -> str | None:
         return f"{cell['label']} failed ({cell['reason']})"
     if cell["state"] == "unavailable":
         return f"{cell['label']} is not available on this machine ({cell['reason']})"
-    if cell["state"] == "contended":
-        return (f"{cell['label']} was timed while another program held the CPU "
-                f"({100 * cell['contended_share']:.0f}% of its rounds)")
     return None
 
 
-def _noisy(cells, max_spread: float) -> list[str]:
-    return [f"{c['label']}'s spread (IQR/median) is {100 * c['spread']:.0f}%, over the {100 * max_spread:.0f}% limit"
-            for c in cells if c["spread"] > max_spread]
+def _clean(cell: dict, contended: set) -> tuple[list, list]:
+    """The cell's samples and round indices, without the rounds another program held the CPU in."""
+    kept = [(s, r) for s, r in zip(cell["samples_s"], cell["rounds"], strict=True) if r not in contended]
+    return [s for s, _ in kept], [r for _, r in kept]
 
 
 def verdict(record: dict, a: str, b: str, workload: str, batch: int, margin: float = MARGIN) -> Verdict:
     """Compare configuration `a` with `b` on one workload and batch, only as far as this run allows.
 
     Returns:
-        A Verdict whose text names both medians and, when it cannot rank them, why and what to do.
+        A Verdict whose text names both medians, the ratio's interval and the rounds it came from, and,
+        when it cannot rank them, why and what to do.
     Raises:
         TypeError/ValueError: a bad argument, or a cell the record does not hold.
     """
     check_dict("record", record)
     margin = check_number("margin", margin, minimum=0)
     ca, cb = find_cell(record, a, workload, batch), find_cell(record, b, workload, batch)
-    max_spread = record["settings"]["max_spread"]
     where = f"on {workload} at batch {batch}"
     reasons = [r for r in (_why_not(ca), _why_not(cb)) if r]
     if reasons:
-        advice = "" if "contended" not in (ca["state"], cb["state"]) else f"; {ADVICE}"
-        return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: " + "; ".join(reasons)
-                       + advice + ".")
-    ratio = ca["median_s"] / cb["median_s"]
+        return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: " + "; ".join(reasons) + ".")
+    contended = {i for i, r in enumerate(record["rounds"]) if r.get("contended")}
+    (sa, ra), (sb, rb) = _clean(ca, contended), _clean(cb, contended)
+    left_out = len(ca["samples_s"]) - len(sa) + len(cb["samples_s"]) - len(sb)
+    busy = f"; {left_out} samples left out, timed while another program held the CPU" if left_out else ""
     both = f"{ca['label']} {_ms(ca['median_s'])}, {cb['label']} {_ms(cb['median_s'])}"
-    noisy = _noisy((ca, cb), max_spread)
-    if max(ratio, 1 / ratio) <= 1 + margin and not noisy:
-        return Verdict(a, b, "about as fast", ratio, f"About as fast {where}: {both} (within {100 * margin:.0f}%).")
-    if max(ratio, 1 / ratio) <= 1 + margin:
-        return Verdict(a, b, "cannot tell", ratio,
-                       f"Cannot tell on this run {where}: {both}, within {100 * margin:.0f}%, but "
-                       + "; ".join(noisy) + f", so a real difference could hide in the noise; {ADVICE}.")
-    if ca["q1_s"] <= cb["q3_s"] and cb["q1_s"] <= ca["q3_s"]:
-        return Verdict(a, b, "cannot tell", ratio,
-                       f"Cannot tell on this run {where}: {both}, but their interquartile ranges overlap; "
-                       f"{ADVICE}, or use more repeats.")
-    word = "slower" if ratio > 1 else "faster"
-    factor = ratio if ratio > 1 else 1 / ratio
-    return Verdict(a, b, word, ratio, f"{ca['label']} is {factor:.2g}x {word} than {cb['label']} {where}: {both}.")
+    if min(len(sa), len(sb)) < MIN_REPEATS:
+        return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: {both}, but fewer than "
+                       f"{MIN_REPEATS} rounds were free of other programs{busy}; {ADVICE}.")
+    paired = len(set(ra) & set(rb)) >= MIN_REPEATS
+    judged = compare_repeats(ca["label"], sa, cb["label"], sb, rounds=(ra, rb) if paired else None, margin=margin)
+    low, high = judged.interval
+    rounds = f"{judged.repeats} paired rounds" if paired else f"{len(sa)} and {len(sb)} unpaired rounds"
+    numbers = f"{both}; ratio {judged.ratio:.2f}, 95% interval {low:.2f}-{high:.2f}, from {rounds}{busy}"
+    if judged.word == "leads":
+        word = "faster" if judged.ratio < 1 else "slower"
+        factor = max(judged.ratio, 1 / judged.ratio)
+        return Verdict(a, b, word, judged.ratio, f"{ca['label']} is {factor:.2g}x {word} than {cb['label']} {where}"
+                       f" ({numbers}).", judged.interval)
+    if judged.word == "about the same":
+        return Verdict(a, b, "about as fast", judged.ratio, f"About as fast {where}: {numbers} (within "
+                       f"{100 * margin:.0f}%).", judged.interval)
+    return Verdict(a, b, "cannot tell", judged.ratio, f"Cannot tell on this run {where}: {numbers}: the interval "
+                   f"crosses the {100 * margin:.0f}% margin; {ADVICE}, or use more rounds.", judged.interval)
 
 
 def contention_summary(record: dict) -> str:
