@@ -127,3 +127,15 @@ def test_bad_repeats_are_rejected(kwargs, error, message):
     args = {"a": "a", "samples_a": [1.0, 1.1, 0.9], "b": "b", "samples_b": [1.0, 1.0, 1.0]} | kwargs
     with pytest.raises(error, match=message):
         verdicts.compare_repeats(**args)
+
+
+def test_a_against_b_is_b_against_a_inverted_paired_or_not():
+    rng = np.random.default_rng(3)
+    for rounds in (None, _rounds(7)):
+        for gap in (1.0, 1.12, 1.4):
+            x, y = rng.lognormal(0, 0.2, 7), gap * rng.lognormal(0, 0.2, 7)
+            ab = verdicts.compare_repeats("Keras/JAX", x, "PyTorch eager", y, rounds=rounds)
+            ba = verdicts.compare_repeats("PyTorch eager", y, "Keras/JAX", x, rounds=rounds)
+            assert (ab.word, ab.leader) == (ba.word, ba.leader)
+            assert ab.ratio == pytest.approx(1 / ba.ratio)
+            assert ab.interval == pytest.approx((1 / ba.interval[1], 1 / ba.interval[0]))

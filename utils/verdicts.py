@@ -174,6 +174,19 @@ def _log_ratios(a, b, rounds) -> tuple[np.ndarray, bool]:
     return np.log([by_a[r] / by_b[r] for r in common]), True
 
 
+def _interval(x: np.ndarray, y: np.ndarray, logs, rng) -> tuple[float, float, float]:
+    """The ratio x/y and its interval: of the mean paired log-ratio (`logs`), else of the medians' ratio."""
+    if logs is not None:
+        ratio, boot = math.exp(logs.mean()), rng.choice(logs, size=(RESAMPLES, len(logs))).mean(axis=1)
+    else:
+        ratio = float(np.median(x) / np.median(y))
+        boot = np.log(np.median(rng.choice(x, (RESAMPLES, len(x))), axis=1)
+                      / np.median(rng.choice(y, (RESAMPLES, len(y))), axis=1))
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = (math.exp(v) for v in np.percentile(boot, [tail, 100 - tail]))
+    return ratio, low, high
+
+
 def compare_repeats(a: str, samples_a, b: str, samples_b, rounds=None, margin: float = REPEAT_MARGIN,
                     lower_is_better: bool = True, seed: int = 0) -> RepeatVerdict:
     """Judge `a` against `b` from repeated measurements, by the interval of the ratio a/b (see the module).
@@ -183,30 +196,26 @@ def compare_repeats(a: str, samples_a, b: str, samples_b, rounds=None, margin: f
         rounds: (round index of each sample of a, of each sample of b): pairs the samples taken in the same
             round; without it the samples are resampled independently (ratio of the medians).
         margin: a ratio within (1 + margin) either way is "about the same".
+    The resampling runs in one order of the two names, so a against b is always b against a, inverted.
     """
     check_str("a", a)
     check_str("b", b)
     sa, sb = _samples("samples_a", samples_a), _samples("samples_b", samples_b)
     margin = check_number("margin", margin, minimum=0)
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
-    logs, paired = _log_ratios(sa, sb, rounds)
+    flip = b < a
+    x, y = (sb, sa) if flip else (sa, sb)
+    logs, paired = _log_ratios(x, y, None if rounds is None else tuple(rounds)[::-1] if flip else rounds)
     n = len(logs) if paired else min(len(sa), len(sb))
     how = f"{n} paired rounds" if paired else f"{len(sa)} and {len(sb)} unpaired repeats"
     if n < MIN_REPEATS:
         return RepeatVerdict(a, b, "cannot tell", None, None, None, paired, n, margin,
                              f"{a} vs {b}: cannot tell from {how} (at least {MIN_REPEATS} are needed)")
-    if paired:
-        ratio = math.exp(logs.mean())
-        boot = rng.choice(logs, size=(RESAMPLES, n)).mean(axis=1)
-    else:
-        ratio = float(np.median(sa) / np.median(sb))
-        boot = np.log(np.median(rng.choice(sa, (RESAMPLES, len(sa))), axis=1)
-                      / np.median(rng.choice(sb, (RESAMPLES, len(sb))), axis=1))
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = (math.exp(v) for v in np.percentile(boot, [tail, 100 - tail]))
-    inside = 1 / (1 + margin) <= low and high <= 1 + margin
+    ratio, low, high = _interval(x, y, logs if paired else None, rng)
+    if flip:
+        ratio, low, high = 1 / ratio, 1 / high, 1 / low
     numbers = f"{a}/{b} = {ratio:.2f}, {CONFIDENCE:.0%} interval {low:.2f}-{high:.2f}, from {how}"
-    if inside:
+    if 1 / (1 + margin) <= low and high <= 1 + margin:
         return RepeatVerdict(a, b, "about the same", None, ratio, (low, high), paired, n, margin,
                              f"{a} and {b}: about the same ({numbers}: within {margin:.0%})")
     if high < 1 / (1 + margin) or low > 1 + margin:

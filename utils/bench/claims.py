@@ -15,7 +15,7 @@ when some do (or some cannot be told), and **cannot tell** when no comparison wa
 
 from __future__ import annotations
 
-from utils.bench.configs import NATIVE_TWIN
+from utils.bench.configs import CONFIGS, NATIVE_TWIN
 from utils.bench.record import MEASURED
 from utils.bench.verdict import verdict
 from utils.checks import check_dict
@@ -75,8 +75,16 @@ def judge_claims(record: dict) -> list[dict]:
         for claim, pairs in _comparisons(cells, workload, batch, record).items():
             rows.append({"claim": claim, "workload": workload, "batch": batch,
                          "outcome": outcome(pairs) if pairs else "cannot tell",
-                         "evidence": [v.text for v, _ in pairs] or ["not measured in this run"]})
+                         "evidence": [_evidence(v) for v, _ in pairs] or ["not measured in this run"]})
     return rows
+
+
+def _evidence(v) -> str:
+    """One comparison in one line: "Keras/TF vs tf.function: slower, ratio 1.96 (1.81-2.13, 9 paired rounds)"."""
+    pair = f"{CONFIGS[v.a].label} vs {CONFIGS[v.b].label}: {v.word}"
+    if v.interval is None:
+        return f"{pair} ({v.basis})"
+    return f"{pair}, ratio {v.ratio:.2f} ({v.interval[0]:.2f}-{v.interval[1]:.2f}, {v.basis})"
 
 
 def claims_table(record: dict, evidence: bool = True) -> str:

@@ -37,6 +37,7 @@ class Verdict:
     ratio: float | None
     text: str
     interval: tuple[float, float] | None = None
+    basis: str = ""  # the rounds the interval came from ("9 paired rounds"), or why there is none
 
     def __str__(self) -> str:
         return self.text
@@ -76,7 +77,8 @@ def verdict(record: dict, a: str, b: str, workload: str, batch: int, margin: flo
     where = f"on {workload} at batch {batch}"
     reasons = [r for r in (_why_not(ca), _why_not(cb)) if r]
     if reasons:
-        return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: " + "; ".join(reasons) + ".")
+        return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: " + "; ".join(reasons) + ".",
+                       basis="; ".join(reasons))
     contended = {i for i, r in enumerate(record["rounds"]) if r.get("contended")}
     (sa, ra), (sb, rb) = _clean(ca, contended), _clean(cb, contended)
     left_out = len(ca["samples_s"]) - len(sa) + len(cb["samples_s"]) - len(sb)
@@ -84,7 +86,8 @@ def verdict(record: dict, a: str, b: str, workload: str, batch: int, margin: flo
     both = f"{ca['label']} {_ms(ca['median_s'])}, {cb['label']} {_ms(cb['median_s'])}"
     if min(len(sa), len(sb)) < MIN_REPEATS:
         return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: {both}, but fewer than "
-                       f"{MIN_REPEATS} rounds were free of other programs{busy}; {ADVICE}.")
+                       f"{MIN_REPEATS} rounds were free of other programs{busy}; {ADVICE}.",
+                       basis=f"fewer than {MIN_REPEATS} rounds free of other programs")
     paired = len(set(ra) & set(rb)) >= MIN_REPEATS
     judged = compare_repeats(ca["label"], sa, cb["label"], sb, rounds=(ra, rb) if paired else None, margin=margin)
     low, high = judged.interval
@@ -94,12 +97,12 @@ def verdict(record: dict, a: str, b: str, workload: str, batch: int, margin: flo
         word = "faster" if judged.ratio < 1 else "slower"
         factor = max(judged.ratio, 1 / judged.ratio)
         return Verdict(a, b, word, judged.ratio, f"{ca['label']} is {factor:.2g}x {word} than {cb['label']} {where}"
-                       f" ({numbers}).", judged.interval)
+                       f" ({numbers}).", judged.interval, rounds)
     if judged.word == "about the same":
         return Verdict(a, b, "about as fast", judged.ratio, f"About as fast {where}: {numbers} (within "
-                       f"{100 * margin:.0f}%).", judged.interval)
+                       f"{100 * margin:.0f}%).", judged.interval, rounds)
     return Verdict(a, b, "cannot tell", judged.ratio, f"Cannot tell on this run {where}: {numbers}: the interval "
-                   f"crosses the {100 * margin:.0f}% margin; {ADVICE}, or use more rounds.", judged.interval)
+                   f"crosses the {100 * margin:.0f}% margin; {ADVICE}, or use more rounds.", judged.interval, rounds)
 
 
 def contention_summary(record: dict) -> str:
