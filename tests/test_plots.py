@@ -48,6 +48,8 @@ def test_speed_bars_and_crossover_mark_noisy_and_failed_cells():
     texts = [t.get_text() for t in ax.texts]
     assert any("! noisy 40%" in t for t in texts) and any("failed" in t for t in texts)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["PyTorch eager", "tf.function", "Keras/TF"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [  # colour: the API; hatching: the noise
+        "PyTorch", "Keras (on TF or torch)", "noisy or contended"]
     fig, ax = plots.crossover(record)
     assert ax.get_xscale() == "log" and {t.get_text() for t in ax.get_legend().get_texts()} == {
         "PyTorch eager", "Keras/TF"}

@@ -96,7 +96,27 @@ def speed_bars(record: dict, workload: str, batch: int):
         ax.text(q3, i, f"  {median:.3g} {mark(r)}", va="center", fontsize=9)
     ax.set_yticks(range(len(cells)), [r["label"] for r in cells])
     ax.invert_yaxis()
+    ax.legend(handles=_speed_legend(cells), fontsize=8, loc="lower right")
     return fig, ax
+
+
+def _speed_legend(cells) -> list:
+    """Legend entries: each colour's API (Keras on JAX apart), and the hatching of noisy or contended cells."""
+    from matplotlib.patches import Patch
+
+    from utils.bench import CONFIGS
+
+    names = {"keras": "Keras (on TF or torch)", "tensorflow": "TensorFlow", "torch": "PyTorch"}
+    seen = {}
+    for r in cells:
+        if r["state"] in ("failed", "unavailable"):  # no bar to explain
+            continue
+        c = CONFIGS[r["config"]]
+        seen.setdefault(_bench_color(r["config"]), "Keras on JAX" if c.process == "jax" else names[c.framework])
+    handles = [Patch(color=color, label=label) for color, label in seen.items()]
+    if any(r["state"] in ("noisy", "contended") for r in cells):
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="noisy or contended"))
+    return handles
 
 
 def crossover(record: dict, workload: str = "mlp"):
