@@ -18,9 +18,10 @@ Repeated measurements (times, throughputs) are judged by `compare_repeats`, on t
 than on two medians: when the rounds interleave the two configurations (notebook 02's kit runs every
 configuration once per round, in a shuffled order), the per-round ratios are paired, so a slow period that
 hits both cancels out; the interval is a bootstrap of their mean log-ratio over the rounds (as criterion.rs
-and the RMIT method of Abedi & Brecht do). The decision has three outcomes: one **leads** when the whole
-interval lies beyond the margin (REPEAT_MARGIN: 10%, asv's factor 1.1), **about the same** when it lies
-inside, and **cannot tell** otherwise (too few or too noisy rounds to say).
+and the RMIT method of Abedi & Brecht do); unpaired, of the median of every pairwise ratio. The decision
+has three outcomes: one **leads** when the whole interval lies beyond the margin (REPEAT_MARGIN: 10%,
+asv's factor 1.1), **about the same** when it lies inside, and **cannot tell** otherwise (too few or too
+noisy rounds to say).
 
     verdicts.compare_repeats("PyTorch", [1.0, 1.1, 0.9], "Keras", [2.0, 2.3, 1.8], rounds=([0, 1, 2], [0, 1, 2]))
 """
@@ -175,13 +176,16 @@ def _log_ratios(a, b, rounds) -> tuple[np.ndarray, bool]:
 
 
 def _interval(x: np.ndarray, y: np.ndarray, logs, rng) -> tuple[float, float, float]:
-    """The ratio x/y and its interval: of the mean paired log-ratio (`logs`), else of the medians' ratio."""
+    """The ratio x/y and its interval: of the mean paired log-ratio (`logs`), else of the median of every
+    pairwise log-ratio (Hodges-Lehmann: steadier than a ratio of two medians of a handful of rounds)."""
     if logs is not None:
         ratio, boot = math.exp(logs.mean()), rng.choice(logs, size=(RESAMPLES, len(logs))).mean(axis=1)
     else:
-        ratio = float(np.median(x) / np.median(y))
-        boot = np.log(np.median(rng.choice(x, (RESAMPLES, len(x))), axis=1)
-                      / np.median(rng.choice(y, (RESAMPLES, len(y))), axis=1))
+        def pairwise(a, b):
+            return np.median((np.log(a)[..., :, None] - np.log(b)[..., None, :]).reshape(*a.shape[:-1], -1), axis=-1)
+
+        ratio = math.exp(pairwise(x, y))
+        boot = pairwise(rng.choice(x, (RESAMPLES, len(x))), rng.choice(y, (RESAMPLES, len(y))))
     tail = 100 * (1 - CONFIDENCE) / 2
     low, high = (math.exp(v) for v in np.percentile(boot, [tail, 100 - tail]))
     return ratio, low, high
@@ -194,7 +198,7 @@ def compare_repeats(a: str, samples_a, b: str, samples_b, rounds=None, margin: f
     Args:
         samples_a, samples_b: positive measurements (times, or throughputs with lower_is_better=False).
         rounds: (round index of each sample of a, of each sample of b): pairs the samples taken in the same
-            round; without it the samples are resampled independently (ratio of the medians).
+            round; without it the samples are resampled independently (median of the pairwise ratios).
         margin: a ratio within (1 + margin) either way is "about the same".
     The resampling runs in one order of the two names, so a against b is always b against a, inverted.
     """
