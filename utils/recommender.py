@@ -148,7 +148,7 @@ def speed_record_verdict(ms_per_step) -> str:
 
 
 EXERCISE_1 = {"Keras": 1.2, "TensorFlow": 1.0, "PyTorch": 0.95}  # the record exercise 1 asks about
-EXERCISE_2 = ({"prototyping": 1.0}, "popularity")  # the base weights and the priority exercise 2 raises
+EXERCISE_2 = ({"prototyping": 1.0}, "debugging")  # the base weights and the priority exercise 2 raises
 
 
 def scorecard_exercise(number, answer, card) -> object:
@@ -165,8 +165,8 @@ def scorecard_exercise(number, answer, card) -> object:
         reason = explain_choice(answer, expected, (*NAMES, "cannot tell"),
                                 why="not what that record gives: compare the gap between the two fastest with "
                                     "the margin")
-        return report("1", reason, "rebuild the speed row in your head: each framework's score is the fastest time "
-                      "divided by its time, and scores closer than scorecard.CLOSE to the leader's are 'cannot tell'",
+        return report("1", reason, "look at how the table above turns notebook 02's milliseconds into the high "
+                      "performance row's scores, and at the margin its verdict uses",
                       "write the three scores down, then the leader's score minus each other one's")
     expected = _first_change(*EXERCISE_2, card, None)
     hint = "try the weights with recommender.recommend and watch the 'leader' line"
@@ -175,5 +175,5 @@ def scorecard_exercise(number, answer, card) -> object:
     if "weight_where_leader_changes" in _CALLED and isinstance(answer, int | float) and answer == expected:
         return report("2", "weight_where_leader_changes computed that for you: find the weight with "
                       "recommender.recommend instead, and say why it changes there", hint)
-    return report("2", explain(answer, expected), hint, "note the leader with popularity's weight at 0, then raise "
-                  "that weight in the exercise's steps, smallest first, until the leader differs")
+    return report("2", explain(answer, expected), hint, f"note the leader with {EXERCISE_2[1]}'s weight at 0, then "
+                  "raise that weight in the exercise's steps, smallest first, until the leader differs")
