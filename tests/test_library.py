@@ -107,6 +107,16 @@ def _required(tmp_path):
         "verdicts.tiers": {"values": {"a": 1, "b": 2}},
         "verdicts.compare_repeats": {"a": "a", "samples_a": [1.0, 1.1, 0.9], "b": "b", "samples_b": [2.0, 2.1, 1.9]},
         "verdicts.ranking_line": {"values": {"a": 1, "b": 2}},
+        "deployment.latency": {"predict": lambda loaded, x: x, "loaded": None, "x": np.zeros((2, 64), np.float32)},
+        "deployment.measure_path": {"name": "x", "framework": "PyTorch", "export": None, "model": None,
+                                    "runtime": "pt2", "x": x[:2], "reference": x[:2], "folder": tmp_path},
+        "deployment.export_keras_elsewhere": {"backend": "torch", "arch": "mlp", "weights": w, "folder": tmp_path,
+                                              "formats": ["onnx"]},
+        "deployment.train_one_epoch": {"framework": "torch", "arch": "mlp", "weights": w, "dataset": None},
+        "deployment_report.race": {"rows": []},
+        "deployment_report.check_choice_of_path": {"name": "1", "answer": ..., "rows": [], "runtime": "litert",
+                                                   "max_kb": 15},
+        "deployment_report.check_serving": {"name": "1", "func": ..., "torch_model": None, "example": x[:2]},
         "verdicts.check_judgement": {"name": "1", "answer": "larger", "values": {"a": 1, "b": 2}, "a": "a", "b": "b"},
     }
 

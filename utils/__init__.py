@@ -31,6 +31,7 @@ One notebook each
     shards, streaming, distributed  a dataset on disk, pipelines measured, data parallel (05)
     popularity, popularity_plots    sourced popularity figures, rankings, figures (06)
     scorecard, recommender          the 2019 scenarios judged from 01-06's results; priorities -> ranking (07)
+    deployment, deployment_report   export paths reloaded in their runtimes, measured; tables, verdict (08)
 
 The workshop kit (no notebook imports it)
     workshop     each notebook's frame, INSTRUCTORS.md's and WORKSHOP_PLAN.md's generated parts (`make guide`)

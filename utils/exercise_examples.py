@@ -15,7 +15,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from utils import debug_report, defaults, equivalence, exercises, intro, popularity, recommender, streaming, verdicts
+from utils import (
+    debug_report,
+    defaults,
+    deployment_report,
+    equivalence,
+    exercises,
+    intro,
+    popularity,
+    recommender,
+    streaming,
+    verdicts,
+)
 from utils.bench import lesson
 from utils.bench.configs import CONFIGS
 
@@ -254,3 +265,38 @@ def _bench():
                     wrong=(lambda c, s, f: 1e3 * c / (s - f), lambda c, s, f: math.ceil(c / (s - f)))),
             Example(lambda a: lesson.check_best_share(record, "mlp", 32, a), "tf-function", ("'tf-function'",),
                     _shown(CONFIGS), ("keras-tf", "torch-eager", "keras-torch"))]
+
+
+@example_of(deployment_report.check_choice_of_path)
+def _choice_of_path():
+    def row(path, runtime, kb, same=1.0):
+        return {"path": path, "runtime": deployment_report.RUNTIMES[runtime].name, "exports": True,
+                "size_bytes": kb * 1000, "same_class": same}
+
+    rows = [row("TF → LiteRT", "litert", 21), row("TF → LiteRT int8", "litert", 9), row("PT → ONNX", "onnxruntime", 8),
+            row("TF → LiteRT 4-bit", "litert", 5, same=0.9), {"path": "K → OpenVINO", "exports": False}]
+    return [Example(lambda a: deployment_report.check_choice_of_path("1: a path", a, rows, "litert", 15),
+                    "TF → LiteRT int8", ("'TF → LiteRT int8'",),
+                    wrong=("TF → LiteRT", "PT → ONNX", "TF → LiteRT 4-bit", "K → OpenVINO"))]
+
+
+@example_of(deployment_report.check_serving)
+def _serving():
+    import torch
+
+    from utils import models
+
+    model = models.torch_model("mlp", models.init_weights("mlp")).eval()
+    x = np.random.default_rng(0).normal(size=(4, 64)).astype(np.float32)
+
+    def serve(path, x):  # notebook 08's solution
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+    def other_model(path, x):
+        return models.torch_model("mlp", models.init_weights("mlp", seed=1))(torch.from_numpy(x)).detach().numpy()
+
+    return [Example(lambda a: deployment_report.check_serving("2: serve", a, model, x), serve,
+                    wrong=(other_model, lambda path, x: x[:, :10]))]
