@@ -26,12 +26,22 @@ def test_the_threshold_is_inclusive_and_symmetric():
     assert verdicts.judge({"a": 3, "b": 3}, "a", "b", close=0).word == "about the same"
 
 
-def test_tiers_start_at_their_smallest_value_and_do_not_chain():
+def test_tiers_join_neighbours_and_a_ranking_never_disagrees_with_its_pairwise_words():
     assert verdicts.tiers(SIZES, close=0.25) == [["PyTorch", "Keras"], ["TensorFlow"]]
     assert verdicts.ranking_line(SIZES, close=0.25) == "PyTorch 129 ≈ Keras 147 < TensorFlow 318"
-    # 10 -> 12 -> 14.4: each step is 20%, but 14.4 is 44% above 10, so it starts a new tier
-    assert verdicts.tiers({"a": 10, "b": 12, "c": 14.4}, close=0.25) == [["a", "b"], ["c"]]
+    # notebook 01's lines: 21 vs 23 is about the same, so 23 may not sit behind a "<" from 21
+    lines = {"Keras custom train_step": 17, "PyTorch": 21, "TensorFlow": 23}
+    assert verdicts.ranking_line(lines) == "Keras custom train_step 17 ≈ PyTorch 21 ≈ TensorFlow 23"
     assert verdicts.ranking_line({"x": 1.5, "y": 2.25}, close=0) == "x 1.5 < y 2.25"
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        values = {f"v{i}": float(v) for i, v in enumerate(rng.uniform(1, 3, size=rng.integers(2, 7)))}
+        tiers = verdicts.tiers(values)
+        for i, tier in enumerate(tiers):
+            for a, b in zip(tier, tier[1:], strict=False):  # neighbours inside a tier: about the same
+                assert verdicts.judge(values, a, b).word == "about the same"
+            for later in tiers[i + 1:]:  # across a "<": every pair apart, in that order
+                assert all(verdicts.judge(values, a, b).word == "smaller" for a in tier for b in later)
 
 
 def test_prediction_check_computes_its_answer_and_explains_a_wrong_one(capsys):
@@ -139,3 +149,69 @@ def test_a_against_b_is_b_against_a_inverted_paired_or_not():
             assert (ab.word, ab.leader) == (ba.word, ba.leader)
             assert ab.ratio == pytest.approx(1 / ba.ratio)
             assert ab.interval == pytest.approx((1 / ba.interval[1], 1 / ba.interval[0]))
+
+
+FRAMEWORKS = ("Keras", "TensorFlow", "PyTorch")
+
+
+def test_counts_scenario_names_the_leader_a_tie_or_all_three_from_the_counts():
+    lines = verdicts.counts_scenario({"Keras": 9, "TensorFlow": 23, "PyTorch": 21}, "lines of code")
+    assert lines["verdict"] == "Keras" and lines["decided"] and lines["leaders"] == ["Keras"]
+    assert lines["evidence"] == "lines of code: Keras 9, TensorFlow 23, PyTorch 21"
+    assert lines["scores"] == {"Keras": 1.0, "TensorFlow": round(9 / 23, 3), "PyTorch": round(9 / 21, 3)}
+    tokens = verdicts.counts_scenario({"Keras": 147, "TensorFlow": 318, "PyTorch": 129}, "tokens")
+    assert tokens["verdict"] == "Keras and PyTorch"  # 147 / 129 = 1.14: within 25%
+    assert verdicts.counts_scenario({"Keras": 10, "TensorFlow": 11, "PyTorch": 12}, "x")["verdict"] == "all three"
+    more = verdicts.counts_scenario({"Keras": 3, "TensorFlow": 1, "PyTorch": 1}, "back ends", lower_is_better=False)
+    assert more["verdict"] == "Keras" and more["scores"]["PyTorch"] == round(1 / 3, 3)
+
+
+def test_items_scenario_decides_a_clear_gap_ties_equal_scores_and_cannot_tell_a_split_one():
+    clear = verdicts.items_scenario({"Keras": [4, 4, 3, 4, 4, 3], "TensorFlow": [1, 0, 1, 1, 0, 1],
+                                     "PyTorch": [4, 3, 4, 4, 3, 4]}, "message score", scale=4)
+    assert clear["verdict"] == "Keras and PyTorch" and clear["decided"]
+    split = verdicts.items_scenario({"Keras": [4, 0, 4, 0], "TensorFlow": [0, 4, 0, 4], "PyTorch": [2, 2, 2, 2]},
+                                    "message score", scale=4)
+    assert split["verdict"].startswith("cannot tell") and not split["decided"]
+    few = verdicts.items_scenario({"Keras": [4, 4], "PyTorch": [0, 0]}, "score", scale=4)
+    assert few["verdict"] == "cannot tell: Keras or PyTorch"  # two items cannot give an interval
+    assert "mean over 2 items (0-4): Keras 4.00, PyTorch 0.00" in few["evidence"]
+
+
+def test_one_item_removed_can_move_a_verdict_only_across_cannot_tell():
+    scores = {"Keras": [3, 3, 2, 4, 3, 3], "TensorFlow": [3, 4, 3, 3, 3, 2], "PyTorch": [1, 2, 1, 1, 0, 2]}
+    full = verdicts.items_scenario(scores, "score", scale=4)["verdict"]
+    for drop in range(6):
+        fewer = {n: [v for i, v in enumerate(s) if i != drop] for n, s in scores.items()}
+        verdict = verdicts.items_scenario(fewer, "score", scale=4)["verdict"]
+        assert verdict == full or verdict.startswith("cannot tell") or full.startswith("cannot tell")
+
+
+def test_repeats_scenario_pairs_rounds_and_its_scores_are_shares_of_the_best_median():
+    rng = np.random.default_rng(1)
+    slow = 1 + 0.5 * rng.random(9)  # a slow period hits every framework in the same round
+    samples = {"Keras": list(1.0 * slow), "TensorFlow": list(2.0 * slow * rng.uniform(0.97, 1.03, 9)),
+               "PyTorch": list(1.02 * slow * rng.uniform(0.97, 1.03, 9))}
+    rounds = {n: list(range(9)) for n in samples}
+    paired = verdicts.repeats_scenario(samples, "ms per step", rounds=rounds, unit="ms",
+                                       labels={"Keras": "Keras/JAX"})
+    assert paired["verdict"] == "Keras and PyTorch" and paired["decided"]
+    assert paired["evidence"].startswith("ms per step, median of the repeats: Keras (Keras/JAX) ")
+    assert paired["scores"]["Keras"] == 1.0 and 0.45 < paired["scores"]["TensorFlow"] < 0.55
+    unpaired = verdicts.repeats_scenario(samples, "ms per step")  # the slow period is now noise
+    assert unpaired["verdict"].startswith("cannot tell")
+    fast = verdicts.repeats_scenario({"a": [10, 11, 10.5], "b": [5, 5.2, 5.1]}, "steps/s", lower_is_better=False)
+    assert fast["verdict"] == "a"
+
+
+def test_scenario_verdict_rejects_a_best_that_is_not_the_best_and_foreign_comparisons():
+    lost = verdicts.compare_counts("Keras", 30, "PyTorch", 10)
+    with pytest.raises(ValueError, match="PyTorch leads Keras"):
+        verdicts.scenario_verdict("Keras", [lost], {"Keras": 0.3, "PyTorch": 1}, "lines")
+    other = verdicts.compare_counts("TensorFlow", 10, "PyTorch", 10)
+    with pytest.raises(ValueError, match="between 'Keras' and another"):
+        verdicts.scenario_verdict("Keras", [other], {"Keras": 1, "TensorFlow": 1, "PyTorch": 1}, "lines")
+    with pytest.raises(ValueError, match="best 'JAX'"):
+        verdicts.scenario_verdict("JAX", [], {"Keras": 1}, "lines")
+    with pytest.raises(TypeError, match="what"):
+        verdicts.counts_scenario({"Keras": 1, "PyTorch": 2}, what=3)

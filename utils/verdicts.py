@@ -11,8 +11,10 @@ measured sizes or counts (speed has its own, noise-aware rule in `utils.bench.ve
 
 The rule, one for every verdict: two positive values are "about the same" when the larger is at most
 (1 + close) times the smaller; otherwise the first is "larger" or "smaller" than the second.
-A ranking groups values into tiers: each tier starts at its smallest value and holds every value
-within `close` of that one, so "about the same" never chains across a whole ranking.
+A ranking never disagrees with its pairwise words: sorted, neighbours within `close` of each other are
+joined by "≈" (about the same) into a tier, and "<" separates tiers, so every value left of a "<" is
+"smaller" than every value right of it. Inside a tier the ranking does not order: its ends can be more
+than `close` apart (10 ≈ 12 ≈ 14.4 at 25%), judge them pairwise.
 
 Repeated measurements (times, throughputs) are judged by `compare_repeats`, on the ratio's interval rather
 than on two medians: when the rounds interleave the two configurations (notebook 02's kit runs every
@@ -24,6 +26,17 @@ asv's factor 1.1), **about the same** when it lies inside, and **cannot tell** o
 noisy rounds to say).
 
     verdicts.compare_repeats("PyTorch", [1.0, 1.1, 0.9], "Keras", [2.0, 2.3, 1.8], rounds=([0, 1, 2], [0, 1, 2]))
+
+Three kinds of evidence, one rule each, all with the same three-way decision (leads / about the same /
+cannot tell) and one `Verdict` shape (who leads, the estimate, its interval, the rule, why):
+- exact counts (lines, tokens, formats): `compare_counts`, a margin only (CLOSE, 25%: two people's
+  styles move a count of lines by that much, so a smaller gap says nothing about the framework);
+- repeated measurements (times, throughputs, memory): `compare_repeats` above (REPEAT_MARGIN, 10%);
+- scores over a handful of items (notebook 04's bugs, notebook 06's measures): `compare_items`, a
+  bootstrap of the mean paired difference over the items (SCORE_MARGIN: a quarter of the scale, one
+  point of 04's 0-4 message score), so one item more or less cannot flip a decided verdict.
+A scenario's verdict across the three frameworks (`scenario_verdict`) is the best one's comparison with
+each other one: the measuring notebooks record it, and notebook 07 reads it and never re-judges.
 """
 
 from __future__ import annotations
@@ -40,7 +53,9 @@ CLOSE = 0.25  # the series' default for counts: within 25% counts as "about the 
 REPEAT_MARGIN = 0.10  # repeated measurements: a ratio within 10% is "about the same" (asv's factor 1.1)
 CONFIDENCE = 0.95  # the ratio's interval from repeated measurements
 RESAMPLES = 2000  # bootstrap resamples: the interval's ends move by well under 1% between seeds
-MIN_REPEATS = 3  # fewer rounds than this cannot give an interval: "cannot tell"
+MIN_REPEATS = 3  # fewer rounds (or items) than this cannot give an interval: "cannot tell"
+SCORE_MARGIN = 0.25  # scores over items: a mean gap within a quarter of the scale is "about the same"
+WEIGHTED_MARGIN = 0.10  # notebook 07's weighted totals of shares (0-1): closer than this, "cannot tell"
 WORDS = ("about the same", "larger", "smaller")
 
 
@@ -99,12 +114,12 @@ def judge(values: dict, a: str, b: str, close: float = CLOSE) -> Comparison:
 
 
 def tiers(values: dict, close: float = CLOSE) -> list[list[str]]:
-    """The names from smallest to largest value, grouped into tiers of "about the same" (see above)."""
+    """The names from smallest to largest value, in tiers of neighbours that are about the same (see above)."""
     values = _values(values)
     close = check_number("close", close, minimum=0)
     groups: list[list[str]] = []
     for name in sorted(values, key=values.get):
-        if groups and values[name] <= (1 + close) * values[groups[-1][0]]:
+        if groups and values[name] <= (1 + close) * values[groups[-1][-1]]:
             groups[-1].append(name)
         else:
             groups.append([name])
@@ -112,7 +127,7 @@ def tiers(values: dict, close: float = CLOSE) -> list[list[str]]:
 
 
 def ranking_line(values: dict, close: float = CLOSE) -> str:
-    """The tiers as one line, smallest first: "A 10 ≈ B 11 < C 30"."""
+    """The tiers as one line, smallest first: "A 10 ≈ B 11 < C 30" ("<": every pair across it is apart)."""
     return " < ".join(" ≈ ".join(f"{name} {_number(values[name])}" for name in tier)
                       for tier in tiers(values, close))
 
@@ -229,3 +244,200 @@ def compare_repeats(a: str, samples_a, b: str, samples_b, rounds=None, margin: f
                              f"{leader} leads ({numbers}: the whole interval is beyond {margin:.0%})")
     return RepeatVerdict(a, b, "cannot tell", None, ratio, (low, high), paired, n, margin,
                          f"{a} vs {b}: cannot tell ({numbers}: the interval crosses the {margin:.0%} margin)")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """`a` against `b` under one of the three rules: the word, who leads, the estimate and why.
+
+    `word` is "leads" (`leader` names who), "about the same" or "cannot tell"; `estimate` is a/b for
+    counts, the mean paired difference a - b for item scores; `interval` is None for exact counts.
+    """
+
+    a: str
+    b: str
+    word: str
+    leader: str | None
+    estimate: float | None
+    interval: tuple[float, float] | None
+    margin: float
+    rule: str
+    why: str
+
+    def __str__(self) -> str:
+        return self.why
+
+
+def compare_counts(a: str, value_a, b: str, value_b, close: float = CLOSE, lower_is_better: bool = True) -> Verdict:
+    """Judge two exact counts: "about the same" when the larger is at most (1 + close) times the smaller."""
+    c = judge({a: value_a, b: value_b} if a != b else {a: value_a}, a, b, close)
+    rule = f"exact counts: within {close:.0%} is about the same"
+    if c.word == "about the same":
+        return Verdict(a, b, c.word, None, c.ratio, None, close, rule, str(c))
+    leader = a if (c.word == "smaller") == lower_is_better else b
+    return Verdict(a, b, "leads", leader, c.ratio, None, close, rule, f"{leader} leads ({c})")
+
+
+def compare_items(a: str, scores_a, b: str, scores_b, scale: float, margin: float = SCORE_MARGIN,
+                  higher_is_better: bool = True, seed: int = 0) -> Verdict:
+    """Judge two frameworks' scores on the same items (paired by position) by the mean difference a - b.
+
+    Args:
+        scores_a, scores_b: one finite score per item, the same items in the same order.
+        scale: the score's full range (4 for a 0-4 score); the margin is `margin` * scale.
+    The interval resamples the items: "leads" when it lies wholly beyond the margin, "about the same"
+    when wholly inside, "cannot tell" otherwise or with fewer than MIN_REPEATS items.
+    """
+    check_str("a", a)
+    check_str("b", b)
+    try:
+        x, y = (np.asarray(v, dtype=float).ravel() for v in (scores_a, scores_b))
+    except (TypeError, ValueError):
+        raise TypeError("scores_a and scores_b must be lists of numbers, one per item") from None
+    if len(x) != len(y) or not np.all(np.isfinite(x)) or not np.all(np.isfinite(y)):
+        raise ValueError(f"scores_a and scores_b must hold one finite score per item, the same items "
+                         f"(got {len(x)} and {len(y)})")
+    scale = check_number("scale", scale, minimum=0, inclusive=False)
+    margin = check_number("margin", margin, minimum=0)
+    width = margin * scale
+    rule = f"scores over items: a mean gap within {margin:.0%} of the scale ({width:g} of {scale:g}) is about the same"
+    n = len(x)
+    if n < MIN_REPEATS:
+        return Verdict(a, b, "cannot tell", None, None, None, margin, rule,
+                       f"{a} vs {b}: cannot tell from {n} items (at least {MIN_REPEATS} are needed)")
+    diff = x - y
+    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    boot = rng.choice(diff, size=(RESAMPLES, n)).mean(axis=1)
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = (float(v) for v in np.percentile(boot, [tail, 100 - tail]))
+    gap = float(diff.mean())
+    numbers = (f"{a} - {b} = {gap:+.2f} of {scale:g}, {CONFIDENCE:.0%} interval {low:+.2f} to {high:+.2f}, "
+               f"over {n} items")
+    if -width <= low and high <= width:
+        return Verdict(a, b, "about the same", None, gap, (low, high), margin, rule,
+                       f"{a} and {b}: about the same ({numbers}: within {width:g})")
+    if low > width or high < -width:
+        leader = a if (low > width) == higher_is_better else b
+        return Verdict(a, b, "leads", leader, gap, (low, high), margin, rule,
+                       f"{leader} leads ({numbers}: the whole interval is beyond {width:g})")
+    return Verdict(a, b, "cannot tell", None, gap, (low, high), margin, rule,
+                   f"{a} vs {b}: cannot tell ({numbers}: the interval crosses the {width:g} margin)")
+
+
+def scenario_verdict(best: str, comparisons, scores: dict, evidence: str) -> dict:
+    """One scenario's verdict across the frameworks, from `best`'s comparison with each other framework.
+
+    Args:
+        best: the framework with the best estimate.
+        comparisons: one Verdict or RepeatVerdict per other framework, each between `best` and it.
+        scores: {framework: share of the best, 0-1} (the figure's colour; only meaningful when decided).
+        evidence: the numbers the comparisons used, in words.
+    Returns:
+        A JSON-able dict for results.record: "verdict" ("PyTorch", "Keras and PyTorch" for a measured tie,
+        "all three", or "cannot tell: Keras or PyTorch"), "leaders", "decided", "scores", "evidence",
+        "rule" and "comparisons" (each comparison's why). Notebook 07 prints it as it is.
+    """
+    check_str("best", best)
+    check_dict("scores", scores)
+    check_str("evidence", evidence)
+    names = list(scores)
+    if best not in names:
+        raise ValueError(f"best {best!r} must be one of the scored frameworks {names}")
+    tied, unsure = [best], []
+    for c in comparisons:
+        other = c.b if c.a == best else c.a
+        if best not in (c.a, c.b) or other not in names:
+            raise ValueError(f"each comparison must be between {best!r} and another of {names}, got {c.a!r} vs {c.b!r}")
+        if c.word == "leads" and c.leader != best:
+            raise ValueError(f"{c.leader} leads {best} ({c.why}): pass the framework with the best estimate as best")
+        (tied if c.word == "about the same" else unsure if c.word == "cannot tell" else []).append(other)
+    order = sorted(tied + unsure, key=names.index)
+    if unsure:
+        verdict = "cannot tell: " + " or ".join(order)
+    elif len(tied) == len(names) and len(names) > 2:
+        verdict = "all three" if len(names) == 3 else "all"
+    else:
+        verdict = " and ".join(order)
+    rules = sorted({getattr(c, "rule", None) or f"repeated measurements: a ratio within {c.margin:.0%} is "
+                    "about the same, judged on its 95% interval" for c in comparisons})
+    return {"verdict": verdict, "leaders": sorted(tied, key=names.index), "decided": not unsure,
+            "scores": {n: round(float(v), 3) for n, v in scores.items()}, "evidence": evidence,
+            "rule": "; ".join(rules), "comparisons": [c.why for c in comparisons]}
+
+
+def _other_leads(comparisons, best):
+    """The framework that leads `best` in one of its comparisons, or None."""
+    return next((c.leader for c in comparisons if c.word == "leads" and c.leader != best), None)
+
+
+def counts_scenario(counts: dict, what: str, lower_is_better: bool = True, close: float = CLOSE) -> dict:
+    """A scenario's verdict (`scenario_verdict`) from one exact count per framework, e.g. lines of code.
+
+    Args:
+        counts: {framework: count}, in the order the frameworks are shown.
+        what: what was counted, e.g. "lines of code for the same classifier".
+    """
+    counts = _values(counts)
+    check_str("what", what)
+    best = (min if lower_is_better else max)(counts, key=counts.get)
+    comparisons = [compare_counts(best, counts[best], n, counts[n], close, lower_is_better)
+                   for n in counts if n != best]
+    shares = {n: counts[best] / v if lower_is_better else v / counts[best] for n, v in counts.items()}
+    return scenario_verdict(best, comparisons, shares,
+                            f"{what}: " + ", ".join(f"{n} {_number(v)}" for n, v in counts.items()))
+
+
+def items_scenario(scores: dict, what: str, scale: float, higher_is_better: bool = True,
+                   margin: float = SCORE_MARGIN) -> dict:
+    """A scenario's verdict from each framework's scores on the same items (e.g. 04's bugs, 06's measures).
+
+    Args:
+        scores: {framework: [one score per item, the same items in the same order]}.
+        scale: the score's full range (the margin is `margin` * scale).
+    """
+    check_dict("scores", scores)
+    check_str("what", what)
+    if len(scores) < 2:
+        raise ValueError(f"scores must hold at least two frameworks, got {sorted(scores)}")
+    means = {n: float(np.mean(np.asarray(v, dtype=float))) if len(v) else math.nan for n, v in scores.items()}
+    best = (max if higher_is_better else min)(scores, key=lambda n: means[n] if means[n] == means[n] else -math.inf)
+
+    def compare(winner):
+        return [compare_items(winner, scores[winner], n, scores[n], scale, margin, higher_is_better)
+                for n in scores if n != winner]
+
+    comparisons = compare(best)
+    top = max(abs(m) for m in means.values()) or 1.0
+    shares = {n: (m / top if higher_is_better else (min(means.values()) / m if m else 1.0)) for n, m in means.items()}
+    items = min(len(v) for v in scores.values())
+    return scenario_verdict(best, comparisons, shares, f"{what}, mean over {items} items (0-{scale:g}): "
+                            + ", ".join(f"{n} {m:.2f}" for n, m in means.items()))
+
+
+def repeats_scenario(samples: dict, what: str, rounds: dict | None = None, lower_is_better: bool = True,
+                     margin: float = REPEAT_MARGIN, unit: str = "", labels: dict | None = None) -> dict:
+    """A scenario's verdict from repeated measurements per framework (times, throughputs), by `compare_repeats`.
+
+    Args:
+        samples: {framework: [positive measurements]}.
+        rounds: {framework: [the round of each sample]}: pairs the frameworks' samples by round.
+        unit: printed after each median ("ms"); labels: {framework: what was measured, e.g. "Keras/JAX"}.
+    """
+    check_dict("samples", samples)
+    check_str("what", what)
+    if len(samples) < 2:
+        raise ValueError(f"samples must hold at least two frameworks, got {sorted(samples)}")
+    medians = {n: float(np.median(_samples(f"samples[{n!r}]", v))) for n, v in samples.items()}
+    best = (min if lower_is_better else max)(samples, key=medians.get)
+    for _ in samples:  # the median's best can lose the paired comparison: then the winner is judged instead
+        comparisons = [compare_repeats(best, samples[best], n, samples[n],
+                                       None if rounds is None else (rounds[best], rounds[n]), margin, lower_is_better)
+                       for n in samples if n != best]
+        winner = _other_leads(comparisons, best)
+        if winner is None:
+            break
+        best = winner
+    shares = {n: medians[best] / m if lower_is_better else m / medians[best] for n, m in medians.items()}
+    labels, unit = labels or {}, f" {unit}" if unit else ""
+    return scenario_verdict(best, comparisons, shares, f"{what}, median of the repeats: " + ", ".join(
+        f"{n}{f' ({labels[n]})' if n in labels else ''} {m:.3g}{unit}" for n, m in medians.items()))
