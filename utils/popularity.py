@@ -1,11 +1,18 @@
 """Popularity figures: load and validate data/popularity.csv, rank the frameworks, judge the 2019 claim.
 
-Used by notebook 06 (and by 07 through `popularity_verdict`).
+Used by notebook 06, which records `popularity_scenario` for notebook 07.
 
     from utils import popularity
     figures = popularity.load_figures()                      # every row checked; a bad row names its line and field
     popularity.snapshot(figures, "github_stars")     # the latest date and {framework id: value}
-    popularity.popularity_verdict(figures)          # per measure: ranking around 2019 and today, claim holds?
+    popularity.current_measures(figures)             # the measures whose latest figure counts as "today"
+    popularity.claim_holds(popularity.ranking(values))  # does one measure's ranking keep the 2019 order?
+    popularity.popularity_scenario(figures)         # the judge's verdict over the current measures (for 07)
+
+Rankings and verdicts come from the one judge, `utils.verdicts`: a measure's values by its rule for counts
+(`verdicts.tiers`), the verdict across measures by `verdicts.items_scenario` over each current measure's share
+of its leader. "Today" is the newest figure in the data (`as_of`), never the clock, so outputs reproduce; a
+measure whose latest figure is more than CURRENT_YEARS older is history: shown, not counted today.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from utils import verdicts
 from utils.checks import check_choice, check_dict, check_number, check_str
 from utils.exercises import UNANSWERED, explain_choice, report
 from utils.frameworks import COMPARED_IDS, IDS, framework
@@ -23,7 +31,7 @@ from utils.frameworks import COMPARED_IDS, IDS, framework
 DATA = Path(__file__).resolve().parents[1] / "data" / "popularity.csv"
 FIELDS = ("metric", "framework", "value", "unit", "date", "source_title", "source_url", "retrieved", "note")
 CLAIM_2019 = ("keras", "tensorflow", "torch")  # "Keras tops the list, followed by TensorFlow and PyTorch"
-TIE = 0.05  # two values less than 5% apart (relative to the larger) are a tie: "cannot tell" which is ahead
+CURRENT_YEARS = 2  # a measure whose latest figure is older than this (before as_of) is history, not "today"
 AROUND_2019 = (dt.date(2018, 1, 1), dt.date(2020, 12, 31))  # the window that stands for "around 2019"
 
 
@@ -198,25 +206,47 @@ def snapshot(figures, metric: str, period: str = "today") -> tuple[str, dict[str
     return at[0].when, {fid: f.value for fid in IDS for f in at if f.framework == fid}
 
 
-def ranking(values: dict, tie: float = TIE) -> list[list[str]]:
-    """Framework ids ranked by value, largest first; values within `tie` of the one above share a place.
+def as_of(figures) -> dt.date:
+    """'Today' for the data: the date of its newest figure (from the data, never the clock, so outputs reproduce)."""
+    if not figures:
+        raise ValueError("figures is empty: load them with load_figures()")
+    return max(f.date for f in figures)
+
+
+def history_before(figures) -> dt.date:
+    """A measure whose latest figure is older than this date (CURRENT_YEARS before `as_of`) is history."""
+    day = as_of(figures)
+    return day.replace(year=day.year - CURRENT_YEARS, day=min(day.day, 28) if day.month == 2 else day.day)
+
+
+def is_current(figures, metric: str) -> bool:
+    """Is the measure's latest figure (dated by the first day its source gives: 2022 -> 2022-01-01) current,
+    not older than `history_before(figures)`?"""
+    _check_metric(metric)
+    dates = [f.date for f in figures if f.metric == metric]
+    return bool(dates) and max(dates) >= history_before(figures)
+
+
+def current_measures(figures) -> list[str]:
+    """The measures whose latest figure counts as "today" (see `is_current`), in the order of METRICS."""
+    return [m for m in METRICS if is_current(figures, m)]
+
+
+def ranking(values: dict) -> list[list[str]]:
+    """Framework ids ranked by value, largest first, in the judge's tiers (`verdicts.tiers`, counts' rule):
+    neighbours within `verdicts.CLOSE` of each other share a place.
 
     Example:
-        >>> ranking({"keras": 50, "tensorflow": 49, "torch": 10})
+        >>> ranking({"keras": 50, "tensorflow": 45, "torch": 10})
         [['keras', 'tensorflow'], ['torch']]
     """
     values = check_dict("values", values)
-    tie = check_number("tie", tie, minimum=0, maximum=1)
     for key, value in values.items():
         framework(key)
         check_number(f"values[{key!r}]", value, minimum=0)
-    places = []
-    for fid in sorted(values, key=lambda k: -values[k]):
-        if places and values[fid] >= values[places[-1][-1]] * (1 - tie):
-            places[-1].append(fid)
-        else:
-            places.append([fid])
-    return places
+    positive = {k: v for k, v in values.items() if v > 0}  # the judge compares positive values; a 0 is last alone
+    places = [tier[::-1] for tier in verdicts.tiers(positive)[::-1]] if positive else []
+    return places + ([[k for k in values if k not in positive]] if len(positive) < len(values) else [])
 
 
 def claim_holds(places: list[list[str]], claim=CLAIM_2019) -> str:
@@ -233,50 +263,72 @@ def claim_holds(places: list[list[str]], claim=CLAIM_2019) -> str:
 
 
 def describe(places: list[list[str]]) -> str:
-    """A ranking as text: 'TensorFlow > PyTorch = Keras'."""
-    return " > ".join(" = ".join(framework(fid).name for fid in place) for place in places)
-
-
-def popularity_verdict(figures) -> list[dict]:
-    """Per measure: the ranking around 2019 and today, and whether the 2019 claim holds for each."""
-    rows = []
-    for metric, info in METRICS.items():
-        row = {"measure": info.label}
-        for period, name in (("2019", "around 2019"), ("today", "latest")):
-            snap = snapshot(figures, metric, period)
-            if snap is None:
-                row[name], row[f"claim ({name})"] = "no figure", "not measured"
-                continue
-            places = ranking(snap[1])
-            row[name] = f"{describe(places)} ({snap[0]})"
-            row[f"claim ({name})"] = claim_holds(places)
-        rows.append(row)
-    return rows
+    """A ranking as text, in the judge's signs: 'TensorFlow > PyTorch ≈ Keras' (≈: about the same)."""
+    return " > ".join(" ≈ ".join(framework(fid).name for fid in place) for place in places)
 
 
 def sources(figures) -> list[tuple[str, str]]:
     """Each source once, as (title, url), in the order of the CSV."""
-    out = []
-    for f in figures:
-        if (f.source_title, f.source_url) not in out:
-            out.append((f.source_title, f.source_url))
-    return out
+    return list(dict.fromkeys((f.source_title, f.source_url) for f in figures))
 
 
-def scores(figures, frameworks=COMPARED_IDS) -> dict[str, dict[str, float]]:
+def scores(figures, frameworks=COMPARED_IDS, measures=None) -> dict[str, dict[str, float]]:
     """Today's value of each measure that has every framework, as a share of the leader's (0..1).
 
+    Args:
+        measures: the measures to score; default `current_measures(figures)` (history is not "today").
     Returns:
-        {metric: {framework id: value / largest value}}, for the measures whose latest snapshot
+        {metric: {framework id: value / largest value}}, for those measures whose latest snapshot
         covers all of `frameworks`.
     """
     out = {}
-    for metric in METRICS:
+    for metric in current_measures(figures) if measures is None else measures:
         snap = snapshot(figures, metric)
         if snap and all(fid in snap[1] for fid in frameworks):
             top = max(snap[1][fid] for fid in frameworks)
             out[metric] = {fid: snap[1][fid] / top for fid in frameworks}
     return out
+
+
+def popularity_scenario(figures) -> dict:
+    """The popularity verdict notebook 06 records for notebook 07: the judge over the current measures.
+
+    `verdicts.items_scenario` with one item per current measure that covers Keras, TensorFlow and PyTorch,
+    each framework's score being its share of that measure's leader (scale 1).
+    """
+    table = scores(figures)
+    if not table:
+        raise ValueError("no current measure covers all three frameworks: nothing to judge today")
+    shares = {framework(fid).name: [table[m][fid] for m in table] for fid in COMPARED_IDS}
+    return verdicts.items_scenario(shares, what=f"share of the leader over {len(table)} current measures", scale=1)
+
+
+def claim_today(verdict: dict) -> str:
+    """Does the judge's `verdict` (a `popularity_scenario` dict) say Keras is the most popular (the 2019 claim)?
+
+    Returns:
+        "holds" (Keras alone leads), "shared" (about the same as the leader), "cannot tell" (the judge cannot
+        tell it from the leader) or "does not hold" (the leader leads it).
+    """
+    check_dict("verdict", verdict)
+    claimed = framework(CLAIM_2019[0]).name
+    if claimed in verdict["leaders"]:
+        if not verdict["decided"]:
+            return "cannot tell"
+        return "holds" if verdict["leaders"] == [claimed] else "shared"
+    unsure = verdict["verdict"].removeprefix("cannot tell: ").split(" or ") if not verdict["decided"] else []
+    return "cannot tell" if claimed in unsure else "does not hold"
+
+
+def recorded_results(figures, verdict: dict) -> dict:
+    """What notebook 06 records besides its verdict: today's date, current and history measures, the shares,
+    and what the judge's `verdict` (from `popularity_scenario`) says of the 2019 claim (`claim_today`)."""
+    table = scores(figures)
+    return {"as_of": as_of(figures).isoformat(), "current_years": CURRENT_YEARS,
+            "current_measures": current_measures(figures),
+            "history_measures": [m for m in METRICS if m not in current_measures(figures)],
+            "shares": {m: {framework(k).name: round(v, 3) for k, v in row.items()} for m, row in table.items()},
+            "claim_2019_keras_first": claim_today(verdict)}
 
 
 def weighted_ranking(table: dict, weights: dict) -> list[str]:
@@ -317,7 +369,7 @@ def can_be_first(table: dict) -> list[str]:
     return winners
 
 
-EXERCISE_WEIGHTS = {"github_stars": 1, "pypi_downloads_month": 2, "survey_stackoverflow_professional": 1}
+EXERCISE_WEIGHTS = {"github_stars": 1, "pypi_downloads_month": 2, "github_forks": 1}
 MISLEADING_CHART = "B"  # popularity_plots.chart_pair starts chart B's axis above zero
 
 
@@ -333,7 +385,7 @@ def check_exercise(number: int, answer):
     expected = {1: lambda: weighted_ranking(table, EXERCISE_WEIGHTS), 2: lambda: sorted(can_be_first(table)),
                 3: lambda: MISLEADING_CHART}[number]()
     hints = {1: "multiply each score by its weight, add them per framework, sort from best to worst",
-             2: "a framework behind another on every measure can never be first, whatever the weights",
+             2: "weights may be extreme: ask what each framework would need from the weights to come first",
              3: "look where each vertical axis starts"}
     if callable(answer):
         reason = "that is a function (perhaps the helper that computes the answer): give your own answer"

@@ -5,6 +5,8 @@ Used by notebook 06.
     from utils import popularity, popularity_plots
     figures = popularity.load_figures()
     popularity_plots.show(figures, "github_stars")     # what it counts, how it misleads, the figures, a plot
+    popularity_plots.today_rows(figures)              # each measure's latest figure, dated: today or history?
+    popularity_plots.claim_table(figures)             # per measure: ranking around 2019 and today, claim holds?
 """
 
 from __future__ import annotations
@@ -15,7 +17,20 @@ from IPython.display import Markdown, display
 from utils import plots
 from utils.checks import check_choice
 from utils.frameworks import framework
-from utils.popularity import METRICS, series, snapshot, sources
+from utils.popularity import (
+    CURRENT_YEARS,
+    METRICS,
+    as_of,
+    claim_holds,
+    claim_today,
+    describe,
+    history_before,
+    is_current,
+    ranking,
+    series,
+    snapshot,
+    sources,
+)
 from utils.tables import text_table
 
 
@@ -45,8 +60,11 @@ def measure_summary(figures, metric: str) -> str:
     then = "" if first is None or first[0] == when else (
         f" Around 2019 ({first[0]}): " + ", ".join(f"{framework(k).name} {_number(v)}" for k, v in first[1].items())
         + ".")
+    status = "" if is_current(figures, metric) else (
+        f" *History:* more than {CURRENT_YEARS} years older than the newest figure in the data "
+        f"({as_of(figures)}), so not counted today.")
     return (f"**{info.label}** counts {info.counts}. *How it misleads:* {info.misleads}.\n\n"
-            f"Latest ({when}, {unit}): {latest}.{then}\n\n{_source_line(figures, metric)}.")
+            f"Latest ({when}, {unit}): {latest}.{status}{then}\n\n{_source_line(figures, metric)}.")
 
 
 def plot_measure(figures, metric: str):
@@ -55,8 +73,9 @@ def plot_measure(figures, metric: str):
     info, data = METRICS[metric], series(figures, metric)
     unit = next(f.unit for f in figures if f.metric == metric)
     dates = {d for points in data.values() for d, _ in points}
+    history = "" if is_current(figures, metric) else ", history"
     if len(dates) > 1:
-        fig, ax = plots.figure(info.label, "date the figure describes", unit)
+        fig, ax = plots.figure(info.label + (f" ({history[2:]})" if history else ""), "date the figure describes", unit)
         for fid, points in data.items():
             name = framework(fid).name
             ax.plot([d for d, _ in points], [v for _, v in points], "o-", color=plots.color(name), label=name)
@@ -64,7 +83,7 @@ def plot_measure(figures, metric: str):
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     else:
         when, values = snapshot(figures, metric)
-        fig, ax = plots.figure(f"{info.label} ({when})", "framework", unit)
+        fig, ax = plots.figure(f"{info.label} ({when}{history})", "framework", unit)
         names = [framework(fid).name for fid in values]
         ax.bar(names, list(values.values()), color=[plots.color(n) for n in names])
     fig.text(0.01, -0.04, _source_line(figures, metric), fontsize=8, ha="left", wrap=True)
@@ -77,6 +96,61 @@ def show(figures, metric: str) -> None:
     fig = plot_measure(figures, metric)
     display(fig)
     plt.close(fig)
+
+
+def today_rows(figures) -> list[dict]:
+    """Per measure: its latest figure's date and source, and whether it counts today or is history."""
+    cutoff = history_before(figures)
+    rows = []
+    for metric, info in METRICS.items():
+        snap = snapshot(figures, metric)
+        if snap is None:
+            continue
+        when, values = snap
+        source = next(f.source_title for f in figures if f.metric == metric and f.when == when)
+        rows.append({"measure": info.label, "latest": when,
+                     "counted": "today" if is_current(figures, metric) else f"history (before {cutoff})",
+                     "values": ", ".join(f"{framework(k).name} {v:,.0f}" if v >= 1000 else f"{framework(k).name} {v:g}"
+                                         for k, v in values.items()),
+                     "source": source.split(", list update")[0].split(", 'Last Update")[0].split(" (")[0]})
+    return rows
+
+
+def claim_sentence(verdict: dict) -> str:
+    """The 2019 claim ("Keras tops the list") against the judge's `verdict`, in words computed from it."""
+    claim, shares = claim_today(verdict), verdict["scores"]
+    smallest = min(shares, key=shares.get)
+    lowest = (f" Keras has the smallest mean share of the three ({shares['Keras']:.2f} of the best mean)."
+              if smallest == "Keras" and "Keras" in shares else "")
+    return {
+        "holds": f"The 2019 claim holds today: Keras leads ({'; '.join(verdict['comparisons'])}).",
+        "shared": f"Keras shares the lead today ({verdict['verdict']}): about the same as the best, so the 2019 "
+                  "claim that it tops the list is not shown.",
+        "cannot tell": f"The judge cannot tell who leads today ({verdict['verdict']}): over these few measures the "
+                       "interval of a gap crosses the margin, so today's figures neither confirm nor refute "
+                       f"the 2019 claim that Keras tops the list.{lowest}",
+        "does not hold": "The 2019 claim that Keras tops the list does not hold today: "
+                         + "; ".join(c for c in verdict["comparisons"] if "Keras" in c) + f".{lowest}",
+    }[claim]
+
+
+def claim_table(figures) -> list[dict]:
+    """Per measure: the ranking around 2019 and at its latest figure, whether the 2019 claim holds for each,
+    and whether the latest figure counts today (`is_current`) or is history."""
+    rows = []
+    for metric, info in METRICS.items():
+        row = {"measure": info.label}
+        for period, name in (("2019", "around 2019"), ("today", "latest")):
+            snap = snapshot(figures, metric, period)
+            if snap is None:
+                row[name], row[f"claim ({name})"] = "no figure", "not measured"
+                continue
+            places = ranking(snap[1])
+            row[name] = f"{describe(places)} ({snap[0]})"
+            row[f"claim ({name})"] = claim_holds(places)
+        row["latest counts"] = "today" if is_current(figures, metric) else "history"
+        rows.append(row)
+    return rows
 
 
 def overview(figures) -> str:
