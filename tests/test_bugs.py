@@ -47,10 +47,27 @@ def test_side_effect_in_a_compiled_step(framework):
 
 def test_loud_bug_scores_follow_the_rules():
     seen = debugging.capture(bugs.LOUD["shape"]["keras"])
-    result = debugging.score(seen, *bugs.SCORING["shape"])
-    assert (result.culprit, result.your_line) == (1, 1)
-    torch_classes = debugging.score(debugging.capture(bugs.LOUD["classes"]["torch"]), *bugs.SCORING["classes"])
-    assert (torch_classes.culprit, torch_classes.both_sides) == (0, 0)  # "Target 7 is out of bounds."
+    result = debugging.score(seen, bugs.SCORING["shape"])
+    assert result.named == ("layer", "your line") and result.both_sides == 1  # 'dense2', value 48 and (None, 64)
+    torch_shape = debugging.score(debugging.capture(bugs.LOUD["shape"]["torch"]), bugs.SCORING["shape"])
+    assert {"operation", "shape"} <= set(torch_shape.named)  # "mat1 and mat2 ... multiplied (32x64 and 48x10)"
+    torch_classes = debugging.score(debugging.capture(bugs.LOUD["classes"]["torch"]), bugs.SCORING["classes"])
+    assert (torch_classes.named, torch_classes.both_sides) == (("your line",), 0)  # "Target 7 is out of bounds."
+
+
+@pytest.mark.parametrize(("bug", "framework", "right"), [("dtype", "keras", True), ("compiled", "torch", True),
+                                                         ("compiled", "tensorflow", False)])
+def test_a_bug_that_raises_nothing_is_judged_by_its_result(bug, framework, right):
+    seen = debugging.capture(bugs.LOUD[bug][framework])
+    assert not seen.raised and bugs.right_result(bug, framework, seen.value) is right
+    assert debugging.score(seen, bugs.SCORING[bug], right).total == (debugging.MAX_SCORE if right else 0)
+
+
+def test_right_result_rejects_what_is_not_the_fixed_result():
+    assert not bugs.right_result("dtype", "keras", 123.0) and not bugs.right_result("dtype", "keras", "text")
+    assert not bugs.right_result("shape", "torch", 1.0)  # no fixed code computes the shape bug
+    with pytest.raises(ValueError, match="bug"):
+        bugs.right_result("typo", "torch", 1.0)
 
 
 @pytest.mark.parametrize("framework", COMPARED_IDS)

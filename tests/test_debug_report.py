@@ -1,10 +1,10 @@
-"""utils.debug_report: tables, summary, the verdict's 1-point margin, the loss figure, notebook 04's checks."""
+"""utils.debug_report: tables, summary, the verdict from the one judge (utils.verdicts), loss figure, 04's checks."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from utils import bugs, debug_report, debugging
+from utils import bugs, debug_report, debugging, verdicts
 from utils.frameworks import COMPARED, COMPARED_IDS
 
 
@@ -20,10 +20,10 @@ def _raise(error):
 
 
 def _captures():
-    """Hand-made captures of the shape bug: Keras absorbs it, TensorFlow and PyTorch raise."""
+    """Hand-made captures of the shape bug: Keras gives a wrong result silently, TensorFlow and PyTorch raise."""
     return {"shape": {
         "keras": debugging.capture(lambda: "absorbed"),
-        "tensorflow": debugging.capture(_raise, ValueError("matmul: shapes (32, 64) and (32, 10) differ")),
+        "tensorflow": debugging.capture(_raise, ValueError("matmul: shapes (32, 64) and (48, 10) differ")),
         "torch": debugging.capture(_raise, RuntimeError("something went wrong")),
     }}
 
@@ -34,9 +34,14 @@ def _findings():
     return {"accumulate": {fw: (flagged, passed) for fw in COMPARED_IDS}}
 
 
-def _result(means):
-    return {f.name: {"loud_raised": 3, "loud_absorbed": 1, "mean_score": m, "silent_planted": 5,
-                     "silent_flagged": ["accumulate"]} for f, m in zip(COMPARED, means, strict=True)}
+BUGS = ("shape", "dtype", "classes", "compiled")
+
+
+def _result(scores):
+    """A score_summary-shaped result from {framework name: [one score per bug of BUGS]}."""
+    return {name: {"scores": dict(zip(BUGS, s, strict=False)), "mean_score": 0.0, "loud_raised": len(s),
+                   "loud_right": 0, "loud_wrong": 0, "silent_planted": 5, "silent_flagged": ["accumulate"]}
+            for name, s in scores.items()}
 
 
 def _run(fw, bug, losses):
@@ -47,29 +52,52 @@ def _run(fw, bug, losses):
 def test_tables_and_summary_from_hand_made_captures():
     captures, findings = _captures(), _findings()
     table = debug_report.loud_table(captures)
-    assert "no exception; absorbed" in table and "Keras" in table and "4/4" not in table
+    assert "silent wrong" in table and "Keras" in table and "0/4" in table
     assert "flagged" in debug_report.silent_table(findings)
     result = debug_report.score_summary(captures, findings)
     assert list(result) == [f.name for f in COMPARED]
-    assert result["Keras"]["loud_absorbed"] == 1 and result["Keras"]["mean_score"] is None
-    assert result["TensorFlow"]["mean_score"] > result["PyTorch"]["mean_score"]  # names matmul and both shapes
+    assert result["Keras"]["loud_wrong"] == 1 and result["Keras"]["scores"] == {"shape": 0}  # below any message
+    assert result["TensorFlow"]["scores"]["shape"] > result["PyTorch"]["scores"]["shape"] > 0  # op and both sides
     assert result["PyTorch"]["silent_flagged"] == ["accumulate"] and result["PyTorch"]["silent_planted"] == 1
     assert "1/1" in debug_report.summary_table(result)
 
 
-@pytest.mark.parametrize(("means", "cannot_tell"), [((2.5, 3.0, 2.1), True), ((2.67, 3.0, 2.0), False),
-                                                    ((2.0, 2.0, 2.0), True), ((3.0, 2.5, 3.49), True),
-                                                    ((3.0, 2.0, 2.5), False)])
-def test_verdict_says_cannot_tell_inside_the_margin(means, cannot_tell):
-    text = debug_report.debugging_verdict(_result(means))
-    assert ("cannot tell" in text) is cannot_tell
-    assert ("PyTorch's messages are not measurably the best" in text) or not cannot_tell
+def test_the_verdict_is_the_judges_items_scenario_over_the_bugs():
+    scores = {"Keras": [4, 4, 3, 3], "TensorFlow": [3, 3, 3, 0], "PyTorch": [3, 3, 3, 4]}
+    verdict = debug_report.message_verdict(_result(scores))
+    assert verdict == verdicts.items_scenario(scores, what=debug_report.WHAT, scale=4)
+    text = debug_report.debugging_verdict(_result(scores), verdict)
+    assert verdict["evidence"] in text and verdict["verdict"] in text
+    assert all(why in text for why in verdict["comparisons"])
 
 
-def test_verdict_names_the_best_and_worst_outside_the_margin():
-    text = debug_report.debugging_verdict(_result((2.0, 1.5, 3.0)))
-    assert "PyTorch's messages scored best" in text and "TensorFlow's worst" in text
-    assert "TensorFlow's messages are the worst" in text and "PyTorch's messages are the best" in text
+def test_the_verdict_with_one_bug_removed():
+    four = {"Keras": [4, 4, 3, 3], "TensorFlow": [3, 3, 3, 0], "PyTorch": [3, 3, 3, 4]}
+    verdict = debug_report.message_verdict(_result(four))
+    assert not verdict["decided"] and "TensorFlow" in verdict["verdict"]  # the silent wrong result: +1.25, unsure
+    without_compiled = debug_report.message_verdict(_result({n: s[:3] for n, s in four.items()}))
+    assert without_compiled["decided"] and without_compiled["verdict"] == "all three"  # 1 point apart at most
+    apart = {"Keras": [1, 1, 1, 1], "TensorFlow": [1, 1, 1, 1], "PyTorch": [4, 4, 4, 4]}
+    for dropped in range(4):
+        fewer = debug_report.message_verdict(_result({n: s[:dropped] + s[dropped + 1:] for n, s in apart.items()}))
+        assert fewer["verdict"] == "PyTorch" and fewer["decided"]  # one bug fewer cannot flip a clear lead
+    two = debug_report.message_verdict(_result({n: s[:2] for n, s in apart.items()}))
+    assert not two["decided"]  # two bugs are too few for an interval
+
+
+@pytest.mark.parametrize(("scores", "words"), [
+    ({"Keras": [1, 1, 1, 1], "TensorFlow": [1, 1, 1, 1], "PyTorch": [4, 4, 4, 4]}, "holds: PyTorch's messages lead"),
+    ({"Keras": [4, 4, 4, 4], "TensorFlow": [1, 1, 1, 1], "PyTorch": [4, 4, 4, 4]},
+     "holds in part: PyTorch shares the lead with Keras"),
+    ({"Keras": [4, 4, 4, 4], "TensorFlow": [4, 4, 4, 3], "PyTorch": [1, 1, 1, 1]}, "does not hold: Keras and "
+                                                                                    "TensorFlow lead"),
+    ({"Keras": [4, 4, 4, 0], "TensorFlow": [2, 2, 2, 2], "PyTorch": [4, 0, 4, 4]}, "cannot tell"),
+    ({"Keras": [4, 4, 4, 4], "TensorFlow": [4, 1, 4, 2], "PyTorch": [1, 1, 1, 1]}, "does not hold: PyTorch is behind"),
+])
+def test_the_2019_claim_is_computed_from_the_verdict(scores, words):
+    verdict = debug_report.message_verdict(_result(scores))
+    assert debug_report.claim_holds(verdict).startswith(words), (verdict, debug_report.claim_holds(verdict))
+    assert f"PyTorch is easier to debug: {words}" in debug_report.debugging_verdict(_result(scores), verdict)
 
 
 def test_loss_figure_has_a_title_and_labelled_axes_with_units():
@@ -97,7 +125,16 @@ def test_loss_figure_has_a_title_and_labelled_axes_with_units():
     (lambda: debug_report.summary_table("result"), TypeError, "result"),
     (lambda: debug_report.debugging_verdict({"Keras": {"mean_score": 2.0}}), ValueError, "result"),
     (lambda: debug_report.debugging_verdict({"JAX": {}}), ValueError, "result"),
-    (lambda: debug_report.debugging_verdict(_result((None, None, None))), ValueError, "result"),
+    (lambda: debug_report.message_verdict(_result({"Keras": [1, 2]})), ValueError, "at least two"),
+    (lambda: debug_report.message_verdict(_result({"Keras": [1, 2], "PyTorch": [1]})), ValueError, "same bugs"),
+    (lambda: debug_report.message_verdict(_result({"Keras": [1, 5], "PyTorch": [1, 1]})), ValueError,
+     r"scores'\]\['dtype'\] must be a score from 0 to 4"),
+    (lambda: debug_report.message_verdict(_result({"Keras": [1, None], "PyTorch": [1, 1]})), ValueError, "score"),
+    (lambda: debug_report.message_verdict({"Keras": {**_result({"Keras": [1]})["Keras"], "scores": [1]},
+                                           "PyTorch": _result({"PyTorch": [1]})["PyTorch"]}), TypeError, "scores"),
+    (lambda: debug_report.debugging_verdict(_result({"Keras": [1], "PyTorch": [2]}), {"verdict": "x"}), ValueError,
+     "verdict lacks"),
+    (lambda: debug_report.claim_holds([]), TypeError, "verdict"),
     (lambda: debug_report.loss_figure([], "nan_lr"), TypeError, "runs"),
     (lambda: debug_report.loss_figure({"torch": {None: _run("torch", None, [1.0])}}, "nan_lr"), ValueError, "runs"),
     (lambda: debug_report.loss_figure({"torch": {None: 1, "nan_lr": 2}}, "nan_lr"), TypeError, "runs"),
@@ -188,9 +225,3 @@ def test_malformed_answers_never_raise(answer, capsys):
                         (debug_report.check_torch_step, "3")):
         ok, text = _line(capsys, check(name, answer))
         assert not ok and text.startswith(f"Exercise {name}: not yet: ")
-
-
-def test_verdict_says_when_the_ranking_is_the_reverse_of_the_claim():
-    text = debug_report.debugging_verdict(_result((2.67, 3.0, 2.0)))
-    assert "TensorFlow's messages are the best, the reverse of the claim" in text
-    assert "PyTorch's messages are the worst, the reverse of the claim" in text

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from utils import debugging
-from utils.debugging import Capture, capture, clean, headline, score, score_text
+from utils.debugging import Capture, Culprit, capture, clean, headline, score, score_text
 
 
 def _fails(values):
@@ -43,7 +43,8 @@ def test_capture_of_a_success_keeps_the_value_and_warnings():
     seen = capture(noisy)
     assert not seen.raised and seen.value == 42 and seen.returned == "42"
     assert seen.warnings == ["watch out secret.py"] and seen.summary() == "no exception; 42"
-    assert score(seen, ("x",), "shapes") is None
+    assert score(seen, SHAPE).outcome == "wrong" and score(seen, SHAPE).total == 0  # a silent wrong result
+    assert score(seen, SHAPE, right=True).total == debugging.MAX_SCORE  # the bug handled: nothing to debug
 
 
 def test_headline_finds_the_line_that_says_what_went_wrong():
@@ -55,66 +56,97 @@ def test_headline_finds_the_line_that_says_what_went_wrong():
     assert headline("plain\nsecond") == "plain" and headline("") == ""
 
 
-# ---- the scoring rules on hand-written messages ----
+# ---- the error-message score on hand-written messages ----
 
-def test_a_message_naming_neither_shape_nor_layer_scores_zero_on_those_points():
-    s = score_text("Something went wrong.", culprits=("dense2", "matmul"), evidence="shapes")
-    assert (s.culprit, s.both_sides, s.your_line) == (0, 0, 0) and s.short == 1 and s.total == 1
+SHAPE = Culprit("dense2", "matmul", shape=(48, 10), sides=(64, 48))
 
 
-def test_a_message_naming_the_layer_and_both_shapes_scores_full():
-    message = "Input 0 of layer 'dense2' is incompatible: expected axis -1 to be 32, but received shape (None, 64)"
-    s = score_text(message, ("dense2",), "shapes", where="bugs.py:9: x = dense2(x)", lines=12)
-    assert (s.culprit, s.your_line, s.short) == (1, 1, 1)
-    assert s.both_sides == 0  # one shape and a number are not two shapes
-    message = "Matrix size-incompatible: In[0]: [32,64], In[1]: [32,10] [Op:MatMul]"
-    assert score_text(message, ("matmul",), "shapes").both_sides == 1
+def test_a_message_naming_nothing_scores_one_for_raising_and_one_for_being_short():
+    s = score_text("Something went wrong.", SHAPE)
+    assert (s.culprit, s.both_sides, s.short) == (0, 0, 1) and s.named == () and s.total == 2
 
 
-@pytest.mark.parametrize("message, sides", [
-    ("mat1 and mat2 shapes cannot be multiplied (32x64 and 32x10)", 1),
-    ("shapes (32, 64) and [32,64] differ", 0),  # the same shape written twice is one shape
-    ("shape (32, 64) is wrong", 0),
+@pytest.mark.parametrize(("message", "named"), [
+    ("mat1 and mat2 shapes cannot be multiplied (32x64 and 48x10)", ("operation", "shape")),
+    ("Dimensions must be equal, but are 64 and 48 for '{{node MatMul_1}}' with input shapes: [32,64], [48,10].",
+     ("operation", "shape")),
+    ("Input 0 of layer 'dense2' is incompatible: expected axis -1 to have value 48, but received shape (None, 64)",
+     ("layer",)),
+    ("got a (10, 48) weight", ("shape",)),  # the kernel named in either orientation
+    ("Target 7 is out of bounds.", ()),
 ])
-def test_shapes_are_counted_once_whatever_their_notation(message, sides):
-    assert score_text(message, ("x",), "shapes").both_sides == sides
+def test_the_culprit_is_judged_from_what_the_message_names(message, named):
+    s = score_text(message, SHAPE)
+    assert s.named == named and s.culprit == int(bool(named))
 
 
-@pytest.mark.parametrize("message, sides", [
+def test_the_mat1_mat2_message_scores_for_the_culprit_and_both_sides():
+    s = score_text("mat1 and mat2 shapes cannot be multiplied (32x64 and 48x10)", SHAPE, lines=26)
+    assert (s.culprit, s.both_sides, s.short, s.total) == (1, 1, 0, 3)
+
+
+def test_your_line_names_the_culprit_when_it_is_the_planted_line_or_calls_it():
+    def named(where):
+        return score_text("m", SHAPE, where=where).named
+
+    assert named("bugs.py:3 in f: return model.fit(x)") == ()
+    assert named("bugs.py:3 in f: w = 1  # BUG: here") == ("your line",)
+    assert named("models.py:9: return tf.matmul(x, w)") == ("your line",)
+    assert named(None) == ()
+
+
+@pytest.mark.parametrize(("message", "sides"), [
+    ("mat1 and mat2 shapes cannot be multiplied (32x64 and 48x10)", 1),
+    ("expected axis -1 to have value 48, but received shape (None, 64)", 1),
+    ("shape (32, 64) is wrong", 0),  # one side only
+    ("layer dense2 and MatMul_1 failed", 0),  # the 2 of dense2 and the 1 of MatMul_1 are not sizes
+])
+def test_both_sides_are_both_sizes_that_disagree(message, sides):
+    assert score_text(message, SHAPE).both_sides == sides
+
+
+@pytest.mark.parametrize(("message", "sides"), [
     ("mat1 and mat2 must have the same dtype, but got Double and Float", 1),
     ("expected a float64 tensor but got float32", 1),
     ("expected double, got float64", 0),  # two names of one dtype
     ("wrong type", 0),
 ])
 def test_dtypes_count_aliases_as_one(message, sides):
-    assert score_text(message, ("x",), "dtypes").both_sides == sides
+    assert score_text(message, Culprit("dense1", "matmul", sides="dtypes")).both_sides == sides
 
 
 def test_evidence_patterns_must_all_match_and_long_messages_lose_the_short_point():
-    patterns = (r"label value of [5-9]", r"\[0, 5\)")
-    assert score_text("Received a label value of 9 outside [0, 5)", ("x",), patterns).both_sides == 1
-    assert score_text("Target 7 is out of bounds.", ("x",), patterns).both_sides == 0
-    long = score_text("x\n" * (debugging.SHORT_LINES + 1), ("x",), "shapes")
+    classes = Culprit("dense2", "cross-entropy", sides=(r"label value of [5-9]", r"\[0, 5\)"))
+    assert score_text("Received a label value of 9 outside [0, 5)", classes).both_sides == 1
+    assert score_text("Target 7 is out of bounds.", classes).both_sides == 0
+    long = score_text("x\n" * (debugging.SHORT_LINES + 1), SHAPE)
     assert long.short == 0 and long.lines == debugging.SHORT_LINES + 1
 
 
-def test_your_line_needs_the_culprit_or_the_planted_line():
-    assert score_text("m", ("dense2",), "shapes", where="bugs.py:3 in f: return model.fit(x)").your_line == 0
-    assert score_text("m", ("dense2",), "shapes", where="bugs.py:3 in f: w = 1  # BUG: here").your_line == 1
-    assert score_text("m", ("dense2",), "shapes", where=None).your_line == 0
+def test_a_silent_wrong_result_scores_below_any_message():
+    worst_message = score_text("x\n" * (debugging.SHORT_LINES + 1), SHAPE)
+    assert worst_message.total == 1
+    assert debugging.Score("wrong").total == 0 < worst_message.total
+    assert debugging.Score("right").total == debugging.MAX_SCORE
 
 
 def test_scoring_rejects_bad_arguments():
     with pytest.raises(TypeError, match="message"):
-        score_text(None, ("a",), "shapes")
-    with pytest.raises(TypeError, match="culprits"):
-        score_text("m", "dense2", "shapes")
-    with pytest.raises(ValueError, match="evidence"):
-        score_text("m", ("a",), "sizes")
+        score_text(None, SHAPE)
+    with pytest.raises(TypeError, match="culprit"):
+        score_text("m", ("dense2",))
+    with pytest.raises(ValueError, match="op"):
+        Culprit("dense2", "conv")
+    with pytest.raises(ValueError, match="sides"):
+        Culprit("dense2", "matmul", sides="sizes")
+    with pytest.raises(TypeError, match="shape"):
+        Culprit("dense2", "matmul", shape=[48, 10], sides=(1,))
     with pytest.raises(ValueError, match="lines"):
-        score_text("m", ("a",), "shapes", lines=-1)
+        score_text("m", SHAPE, lines=-1)
     with pytest.raises(TypeError, match="seen"):
-        score("not a capture", ("a",), "shapes")
+        score("not a capture", SHAPE)
+    with pytest.raises(TypeError, match="right"):
+        score(capture(lambda: 1), SHAPE, right="yes")
     with pytest.raises(TypeError, match="func"):
         capture(3)
     with pytest.raises(TypeError, match="text"):

@@ -14,19 +14,22 @@ dropout (rate 0.5) between the two layers so that train/eval mode matters; the d
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from utils import data, models, training
 from utils.checks import check_choice, check_int
+from utils.debugging import Culprit
 from utils.frameworks import COMPARED_IDS
 
 BATCH, LR, NAN_LR, STEPS, DROPOUT = 32, 0.5, 1e12, 40, 0.5
+WRONG_INPUTS = 48  # the shape bug's second layer: a size no other dimension has (batch 32, hidden 64, 10 classes)
 LOUD_BUGS = ("shape", "dtype", "classes", "compiled")
 SILENT_BUGS = ("accumulate", "eval_mode", "double_softmax", "nan_lr", "shuffled_labels")
 DESCRIPTIONS = {
-    "shape": "the second layer is built for 32 inputs, the first gives 64",
+    "shape": f"the second layer is built for {WRONG_INPUTS} inputs, the first gives 64",
     "dtype": "the batch is NumPy's default float64, the weights are float32",
     "classes": "the output layer has 5 units, the labels go 0..9",
     "compiled": "the compiled step logs the loss with `history.append(float(loss))`",
@@ -84,51 +87,51 @@ def _torch_train_step(model, x, y):
 # ---- loud bugs: each function runs one training step with the bug planted ---------------------------
 
 def keras_shape():
-    """Keras: a Dense layer built for 32 inputs placed after one that gives 64."""
+    """Keras: a Dense layer built for 48 inputs placed after one that gives 64."""
     import keras
 
     model = models.keras_model("mlp", models.init_weights("mlp"))
     dense2 = keras.layers.Dense(10, name="dense2")
-    dense2.build((None, 32))  # BUG: built for 32 inputs (Keras would infer 64 if left unbuilt)
+    dense2.build((None, WRONG_INPUTS))  # BUG: built for 48 inputs (Keras would infer 64 if left unbuilt)
     model = keras.Sequential([keras.Input((64,)), model.get_layer("dense1"), dense2])
     return _keras_train_step(model, *batch())
 
 
 def tf_shape():
-    """TensorFlow: the second layer's kernel is (32, 10); the first layer gives 64 features."""
+    """TensorFlow: the second layer's kernel is (48, 10); the first layer gives 64 features."""
     import tensorflow as tf
 
     weights = models.init_weights("mlp")
     model = models.tf_model("mlp", weights)
-    model.w["dense2/kernel"] = tf.Variable(weights["dense2/kernel"][:32])  # BUG: 32 inputs, not 64
+    model.w["dense2/kernel"] = tf.Variable(weights["dense2/kernel"][:WRONG_INPUTS])  # BUG: 48 inputs, not 64
     return _tf_train_step(model, *batch())
 
 
 def torch_shape():
-    """PyTorch: nn.Linear(32, 10) after a layer that gives 64 features."""
+    """PyTorch: nn.Linear(48, 10) after a layer that gives 64 features."""
     import torch
 
     model = models.torch_model("mlp", models.init_weights("mlp"))
-    model.dense2 = torch.nn.Linear(32, 10)  # BUG: 32 inputs, not 64
+    model.dense2 = torch.nn.Linear(WRONG_INPUTS, 10)  # BUG: 48 inputs, not 64
     return _torch_train_step(model, *batch())
 
 
-def keras_dtype():
-    """Keras: a float64 batch."""
+def keras_dtype(dtype: str = "float64"):
+    """Keras: a float64 batch (`dtype="float32"`: the fixed code)."""
     model = models.keras_model("mlp", models.init_weights("mlp"))
-    return _keras_train_step(model, *batch("float64"))  # BUG: float64 batch
+    return _keras_train_step(model, *batch(dtype))  # BUG: float64 batch
 
 
-def tf_dtype():
-    """TensorFlow: a float64 batch."""
+def tf_dtype(dtype: str = "float64"):
+    """TensorFlow: a float64 batch (`dtype="float32"`: the fixed code)."""
     model = models.tf_model("mlp", models.init_weights("mlp"))
-    return _tf_train_step(model, *batch("float64"))  # BUG: float64 batch
+    return _tf_train_step(model, *batch(dtype))  # BUG: float64 batch
 
 
-def torch_dtype():
-    """PyTorch: a float64 batch."""
+def torch_dtype(dtype: str = "float64"):
+    """PyTorch: a float64 batch (`dtype="float32"`: the fixed code)."""
     model = models.torch_model("mlp", models.init_weights("mlp"))
-    return _torch_train_step(model, *batch("float64"))  # BUG: float64 batch
+    return _torch_train_step(model, *batch(dtype))  # BUG: float64 batch
 
 
 FIVE = {"classes": 5}
@@ -353,11 +356,37 @@ def detect(bug: str, run: Run):
     return debugging.loss_curve_check(run.losses, classes=10)
 
 
-# What each loud bug's message should name and show (see the scoring rules in utils.debugging).
+# What each loud bug's message can name and show (see the error-message score in utils.debugging).
 SCORING = {
-    "shape": (("dense2", "matmul", "linear"), "shapes"),
-    "dtype": (("dense1", "matmul", "linear"), "dtypes"),
-    "classes": (("crossentropy", "cross_entropy", "dense2"),
-                (r"(?i)(label|target)\w* (value )?(of )?[5-9]\b", r"\[0, 5\)|\b5 classes")),
-    "compiled": (("float", "history"), (r"(?i)symbolic|traced|graph", r"(?i)\bfloat\b|python")),
+    "shape": Culprit("dense2", "matmul", shape=(WRONG_INPUTS, 10), sides=(64, WRONG_INPUTS)),
+    "dtype": Culprit("dense1", "matmul", sides="dtypes"),
+    "classes": Culprit("dense2", "cross-entropy",
+                       sides=(r"(?i)(label|target)\w* (value )?(of )?[5-9]\b", r"\[0, 5\)|\b5 classes")),
+    "compiled": Culprit("history", "float()", sides=(r"(?i)symbolic|traced|graph", r"(?i)\bfloat\b|python")),
 }
+
+
+def right_result(bug: str, framework: str, value) -> bool:
+    """Whether a loud bug that raised nothing returned what the fixed code returns (the framework handled it).
+
+    The shape and class-count bugs have no right result (no fixed code computes them); the dtype bug's is
+    the loss of the same step on a float32 batch; the compiled bug's is a history of 3 Python floats.
+    """
+    check_choice("bug", bug, LOUD_BUGS)
+    check_choice("framework", framework, COMPARED_IDS)
+    if bug == "compiled":
+        return value == f"history after 3 steps: {_describe([0.0] * 3)}"
+    if bug == "dtype":
+        try:
+            got = float(value.detach() if hasattr(value, "detach") else value)
+        except (TypeError, ValueError, RuntimeError):
+            return False
+        return bool(np.isclose(got, _fixed_dtype_loss(framework), rtol=1e-5))
+    return False
+
+
+@functools.cache
+def _fixed_dtype_loss(framework: str) -> float:
+    step = {"keras": keras_dtype, "tensorflow": tf_dtype, "torch": torch_dtype}[framework]
+    loss = step("float32")
+    return float(loss.detach() if hasattr(loss, "detach") else loss)

@@ -4,11 +4,17 @@ Used by notebook 04.
 
     captures = {bug: {fw: debugging.capture(bugs.LOUD[bug][fw]) for fw in ...} for bug in bugs.LOUD_BUGS}
     print(debug_report.loud_table(captures))
-    print(debug_report.debugging_verdict(debug_report.score_summary(captures, findings)))
+    result = debug_report.score_summary(captures, findings)
+    verdict = debug_report.message_verdict(result)           # the judge's dict, for results.record
+    print(debug_report.debugging_verdict(result, verdict))
     fig, ax = debug_report.loss_figure(runs, "shuffled_labels")
 
-The verdict's rule, stated once: two frameworks' error messages differ when their mean scores differ
-by at least `MARGIN` points (of 4); closer than that, it says "cannot tell".
+Each loud bug gets the error-message score of `utils.debugging` (0-4: a silent wrong result 0, the right
+result 4, an exception 1 plus a point each for naming the culprit, showing both sides, and being short).
+The verdict is not decided here: `message_verdict` hands each framework's scores over the same planted
+bugs to the series' one judge, `utils.verdicts.items_scenario` (a bootstrap over the bugs: "cannot tell"
+when resampling the bugs moves a comparison across its margin), and every sentence of
+`debugging_verdict` is computed from the dict it returns.
 """
 
 from __future__ import annotations
@@ -17,15 +23,16 @@ import functools
 
 import numpy as np
 
-from utils import bugs, data, debugging, plots, training
+from utils import bugs, data, debugging, plots, training, verdicts
 from utils.checks import check_choice, check_dict, check_int, check_str
 from utils.exercises import not_a_choice, report
 from utils.frameworks import COMPARED, COMPARED_IDS, framework
 from utils.tables import text_table
 
-MARGIN = 1.0
 CHECK_NAMES = ("loss curve", "gradient norm", "repeatable evaluation", "logits, not probabilities")
-SUMMARY_KEYS = ("loud_raised", "loud_absorbed", "mean_score", "silent_planted", "silent_flagged")
+SUMMARY_KEYS = ("loud_raised", "loud_right", "loud_wrong", "scores", "mean_score", "silent_planted", "silent_flagged")
+WHAT = "error-message score over the same planted bugs"  # what the verdict judges
+CLAIM = "PyTorch"  # the 2019 claim: "PyTorch has better debugging capabilities than the other two"
 
 
 # ---- argument checks (before any work) -----------------------------------------------------------
@@ -68,23 +75,44 @@ def _check_result(result) -> None:
         missing = [k for k in SUMMARY_KEYS if k not in r]
         if missing:
             raise ValueError(f"result[{name!r}] lacks {missing}: pass what debug_report.score_summary returns")
-    if not any(r["mean_score"] is not None for r in result.values()):
-        raise ValueError("result has no framework with a mean score: no loud bug raised anywhere")
+        check_dict(f"result[{name!r}]['scores']", r["scores"])
+    if len(result) < 2:
+        raise ValueError(f"result must hold at least two frameworks to compare, got {sorted(result)}")
+    items = [list(r["scores"]) for r in result.values()]
+    if not items[0] or any(i != items[0] for i in items):
+        raise ValueError(f"result's frameworks must be scored on the same bugs in the same order, got {items}")
+    for name, r in result.items():
+        for bug, value in r["scores"].items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= debugging.MAX_SCORE:
+                raise ValueError(f"result[{name!r}]['scores'][{bug!r}] must be a score from 0 to "
+                                 f"{debugging.MAX_SCORE}, got {value!r}")
 
 
 # ---- tables, summary, verdict --------------------------------------------------------------------
 
+OUTCOME_WORDS = {"raised": "exception", "right": "right result", "wrong": "silent wrong"}
+NAMED_SHORT = {"layer": "layer", "operation": "op", "shape": "shape", "your line": "line"}
+
+
+def _score(bug: str, fw: str, seen) -> debugging.Score:
+    right = not seen.raised and bugs.right_result(bug, fw, seen.value)
+    return debugging.score(seen, bugs.SCORING[bug], right)
+
+
 def loud_table(captures: dict) -> str:
-    """One row per loud bug and framework: what the learner sees and its score on the four rules."""
+    """One row per loud bug and framework: what the learner sees, how it scores and why (see utils.debugging)."""
     _check_captures(captures)
     rows = []
     for bug, per_framework in captures.items():
         for fw, seen in per_framework.items():
-            s = debugging.score(seen, *bugs.SCORING[bug])
-            points = ("-", "-", "-", "-") if s is None else (s.culprit, s.both_sides, s.your_line, s.lines)
-            rows.append({"bug": bug, "framework": framework(fw).name, "what the learner sees": seen.summary(60),
-                         "culprit": points[0], "sides": points[1], "line": points[2], "lines": points[3],
-                         "score": "-" if s is None else f"{s.total}/4"})
+            s = _score(bug, fw, seen)
+            raised = s.outcome == "raised"
+            rows.append({"bug": bug, "framework": framework(fw).name, "what the learner sees": seen.summary(52),
+                         "outcome": OUTCOME_WORDS[s.outcome],
+                         "culprit named by": (", ".join(NAMED_SHORT[n] for n in s.named) or "nothing") if raised
+                         else "-",
+                         "sides": s.both_sides if raised else "-", "lines": s.lines if raised else "-",
+                         "short": s.short if raised else "-", "score": f"{s.total}/{debugging.MAX_SCORE}"})
     return text_table(rows)
 
 
@@ -102,26 +130,29 @@ def silent_table(findings: dict) -> str:
 
 
 def score_summary(captures: dict, findings: dict) -> dict:
-    """Per framework: loud bugs raised, their mean score, bugs absorbed, silent bugs planted and flagged.
+    """Per framework: each loud bug's score, their mean, how the bugs ended, silent bugs planted and flagged.
 
     Args:
         captures: {loud bug: {framework id: debugging.Capture}}, every framework for each bug.
         findings: {silent bug: {framework id: (finding on the buggy run, finding on the fixed run)}}.
 
     Returns:
-        {framework name: {"loud_raised", "loud_absorbed", "mean_score" (None when nothing raised),
-        "silent_planted", "silent_flagged" (bugs flagged while the fixed run passed)}}.
+        {framework name: {"scores" ({loud bug: score 0-4}, the same bugs for all), "mean_score",
+        "loud_raised", "loud_right" (no exception, the fixed code's result), "loud_wrong" (no exception,
+        a wrong result), "silent_planted", "silent_flagged" (bugs flagged while the fixed run passed)}}.
     """
     _check_captures(captures, every_framework=True)
     _check_findings(findings)
     out = {}
     for f in COMPARED:
-        scores = [debugging.score(per[f.id], *bugs.SCORING[bug]) for bug, per in captures.items()]
-        raised = [s.total for s in scores if s is not None]
+        scores = {bug: _score(bug, f.id, per[f.id]) for bug, per in captures.items()}
+        outcomes = [s.outcome for s in scores.values()]
         planted = [(b, pair) for b, per in findings.items() for fw, pair in per.items() if fw == f.id]
         out[f.name] = {
-            "loud_raised": len(raised), "loud_absorbed": len(scores) - len(raised),
-            "mean_score": round(float(np.mean(raised)), 2) if raised else None,
+            "scores": {bug: s.total for bug, s in scores.items()},
+            "mean_score": round(float(np.mean([s.total for s in scores.values()])), 2),
+            "loud_raised": outcomes.count("raised"), "loud_right": outcomes.count("right"),
+            "loud_wrong": outcomes.count("wrong"),
             "silent_planted": sum(pair[0].flagged is not None for _, pair in planted),
             "silent_flagged": [b for b, pair in planted if pair[0].flagged and pair[1].flagged is False],
         }
@@ -131,44 +162,63 @@ def score_summary(captures: dict, findings: dict) -> dict:
 def summary_table(result: dict) -> str:
     """The summary as a table, one row per framework."""
     _check_result(result)
-    return text_table([{"framework": name, "loud bugs that raised": r["loud_raised"],
-                        "absorbed": r["loud_absorbed"], "mean message score (of 4)": r["mean_score"],
+    return text_table([{"framework": name, "loud bugs: exception": r["loud_raised"],
+                        "right result": r["loud_right"], "silent wrong": r["loud_wrong"],
+                        "mean message score (of 4)": f"{r['mean_score']:.2f}",
                         "silent bugs flagged / planted": f"{len(r['silent_flagged'])}/{r['silent_planted']}"}
                        for name, r in result.items()])
 
 
-def debugging_verdict(result: dict) -> str:
-    """The verdict on the 2019 claim from the summary, with the MARGIN rule."""
+def message_verdict(result: dict) -> dict:
+    """The judge's verdict on the messages: `verdicts.items_scenario` over each framework's per-bug scores."""
     _check_result(result)
-    means = {name: r["mean_score"] for name, r in result.items() if r["mean_score"] is not None}
-    best = max(means, key=means.get)
-    worst = min(means, key=means.get)
-    apart = means[best] - means[worst] >= MARGIN
-    if not apart:
-        messages = (f"cannot tell which framework's error messages are better: mean scores "
-                    f"{', '.join(f'{n} {m:.2f}' for n, m in means.items())} lie within {MARGIN:g} point")
-    else:
-        messages = (f"{best}'s messages scored best ({means[best]:.2f} of 4) and {worst}'s worst "
-                    f"({means[worst]:.2f}); the gap is at least {MARGIN:g} point")
+    return verdicts.items_scenario({name: list(r["scores"].values()) for name, r in result.items()},
+                                   what=WHAT, scale=debugging.MAX_SCORE)
+
+
+def _check_verdict(verdict) -> None:
+    check_dict("verdict", verdict)
+    missing = [k for k in ("verdict", "leaders", "decided", "evidence", "rule", "comparisons") if k not in verdict]
+    if missing:
+        raise ValueError(f"verdict lacks {missing}: pass what debug_report.message_verdict returns")
+
+
+def claim_holds(verdict: dict, name: str = CLAIM) -> str:
+    """Whether "`name` is easier to debug" holds, from the judge's dict: holds / holds in part / does not hold /
+    cannot tell, with the reason in words from the dict."""
+    _check_verdict(verdict)
+    check_str("name", name)
+    leaders = list(verdict["leaders"])
+    if verdict["decided"]:
+        if leaders == [name]:
+            return f"holds: {name}'s messages lead"
+        if name in leaders:
+            others = " and ".join(n for n in leaders if n != name)
+            return f"holds in part: {name} shares the lead with {others}"
+        return f"does not hold: {' and '.join(leaders)} lead{'s' if len(leaders) == 1 else ''}, {name} is behind"
+    candidates = verdict["verdict"].split(": ", 1)[-1].split(" or ")
+    if name in candidates:
+        return (f"cannot tell: resampling the bugs moves the verdict across the margin "
+                f"(any of {', '.join(candidates)} could lead)")
+    return f"does not hold: {name} is behind {' or '.join(candidates)} (which of them leads cannot be told)"
+
+
+def debugging_verdict(result: dict, verdict: dict | None = None) -> str:
+    """The verdict on the 2019 claim, every sentence computed from the judge's dict (`message_verdict`)."""
+    _check_result(result)
+    if verdict is None:
+        verdict = message_verdict(result)
+    _check_verdict(verdict)
+    ended = "; ".join(f"{n} {r['loud_raised']} exception(s), {r['loud_right']} right result(s), "
+                      f"{r['loud_wrong']} silent wrong result(s)" for n, r in result.items())
     found = "; ".join(f"{n} {len(r['silent_flagged'])} of {r['silent_planted']}" for n, r in result.items())
-    absorbed = {n: r["loud_absorbed"] for n, r in result.items()}
-    most = max(absorbed.values())
-    leaders = [n for n, a in absorbed.items() if a == most]
-    parts = [f"every framework absorbed {most} loud bug(s) without an exception" if len(leaders) == len(absorbed)
-             else f"{' and '.join(leaders)} absorbed the most loud bugs ({most})"]
-    for name, claim, ranked, reverse, other in (("TensorFlow", "the worst", worst, "the best", best),
-                                                ("PyTorch", "the best", best, "the worst", worst)):
-        if name not in means:
-            continue
-        if not apart:
-            parts.append(f"{name}'s messages are not measurably {claim}")
-        elif ranked == name:
-            parts.append(f"{name}'s messages are {claim}, as claimed")
-        else:
-            parts.append(f"{name}'s messages are {reverse if other == name else 'not ' + claim}"
-                         + (", the reverse of the claim" if other == name else ""))
-    return (f"Loud bugs: {messages}.\nSilent bugs flagged by the checks: {found}.\n"
-            f"Against the 2019 claim: {'; '.join(parts)}.")
+    whys = "\n".join(f"  - {why}" for why in verdict["comparisons"])
+    how = "decided" if verdict["decided"] else "not decided: resampling the bugs moves it across the margin"
+    return (f"Loud bugs: {ended}.\n"
+            f"Messages ({verdict['evidence']}): {verdict['verdict']} ({how}).\n{whys}\n"
+            f"  Rule: {verdict['rule']}.\n"
+            f"Silent bugs flagged by the checks: {found}.\n"
+            f"Against the 2019 claim that {CLAIM} is easier to debug: {claim_holds(verdict)}.")
 
 
 def loss_figure(runs: dict, bug: str = "shuffled_labels", classes: int = 10):

@@ -4,21 +4,29 @@ Used by notebook 04.
 
     from utils import debugging
     seen = debugging.capture(some_function)        # exception type, message, the learner's line, lengths
-    debugging.score(seen, culprits=("dense2",), evidence="shapes")   # the four scoring rules below
+    debugging.score(seen, bugs.SCORING["shape"])   # the error-message score below
     debugging.loss_curve_check(losses, classes=10)  # a Finding: flagged or not, and why
 
 Stored outputs never hold a raw traceback: `capture` keeps the exception out of its printed form and
 `clean` replaces folders with file names and memory addresses with `0x…`, so the text is the same on
 every machine.
 
-Scoring rules (one point each, 4 at most):
-1. culprit: the message names the layer or operation at fault (a name from `culprits`).
-2. both sides: the message shows both things that disagree: two different shapes, two different
-   dtypes, or every pattern in a tuple of regular expressions.
-3. your line: the deepest line of the learner's own code (outside the standard library and installed
-   packages) that the learner sees, in the traceback or quoted in the message, names the culprit or
-   is the planted `# BUG:` line.
-4. short: the learner reads at most `SHORT_LINES` lines (traceback and message together).
+The error-message score, stated once (0-4 per planted bug; notebook 04's markdown repeats it):
+- a **silent wrong result** (no exception, and the result is not the fixed code's, e.g. a history that
+  holds one symbolic tensor instead of three numbers) scores 0, below any message: nothing tells you;
+- the **right result** (no exception, and the fixed code's result: the framework handled the bug, e.g.
+  a float64 batch cast to float32) scores 4: there is nothing to debug;
+- an **exception** scores 1 for stopping at the bug, plus one point for each of:
+  1. culprit: it names what is at fault, in any of the ways a learner can use: the layer's name, the
+     operation's name as any framework spells it (`OPERATIONS`: "MatMul", "mat1 and mat2 ... multiplied"
+     and "linear" all name a matrix product), the culprit's own shape (a layer's kernel, either
+     orientation), or your own line: the deepest line of the learner's code (outside the standard library
+     and installed packages) shown in the traceback or quoted in the message is the planted `# BUG:` line
+     or calls the layer or operation;
+  2. both sides: it shows both things that disagree (both sizes, two different dtypes, the bad label
+     and the number of classes);
+  3. short: the learner reads at most `SHORT_LINES` lines (traceback and message together).
+What a bug's message must name is its `Culprit` (utils.bugs.SCORING).
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ _SHAPE = re.compile(r"\((?:None|\d+)(?:, ?(?:None|\d+))*,?\)|\[(?:\?|-?\d+)(?:, 
 _DTYPE = re.compile(r"\b(float16|float32|float64|bfloat16|int8|int32|int64|uint8|double|float|half|long|int)\b",
                     re.I)
 _DTYPE_ALIASES = {"double": "float64", "float": "float32", "half": "float16", "long": "int64", "int": "int32"}
+_NUMBER = re.compile(r"(?<![\d._A-WYZa-wyz])\d+(?![\d.])")  # a number, also in 32x64; not the 2 of dense2
 _QUOTED_FILE = re.compile(r'File "([^"]+)", line (\d+)')
 
 
@@ -187,58 +196,126 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+MAX_SCORE = 4  # the score's range is 0-4
+
+
+OPERATIONS = {  # an operation, as each framework's messages spell it (its op name, or the words it uses)
+    "matmul": r"(?i)\bmat_?mul|\bmat[12]\b|\bmultipl(?:y|ied)\b|\baddmm\b|\blinear\b",
+    "cross-entropy": r"(?i)cross_?entropy|\bnll_?loss",
+    "float()": r"(?i)\bfloat\(\)|__float__|\.item\(\)",
+}
+
+
+@dataclass(frozen=True)
+class Culprit:
+    """What a planted bug's message can name (see the score in the module docstring).
+
+    layer: the name the learner gave the thing at fault (a layer, "dense2"; a list, "history");
+    op: the failing operation, a key of OPERATIONS; shape: the culprit's own shape (a layer's kernel), or
+    None; sides: how a message shows both sides: "dtypes" (two different dtypes), or a tuple whose ints
+    must each appear as a number (the two sizes that disagree) and whose strings are regular expressions
+    that must each match.
+    """
+
+    layer: str
+    op: str
+    shape: tuple[int, ...] | None = None
+    sides: str | tuple = ()
+
+    def __post_init__(self):
+        if not isinstance(self.layer, str) or not self.layer:
+            raise TypeError(f"layer must be a layer's name, got {self.layer!r}")
+        if self.op not in OPERATIONS:
+            raise ValueError(f"op must be one of {sorted(OPERATIONS)}, got {self.op!r}")
+        if self.shape is not None and not (isinstance(self.shape, tuple) and self.shape
+                                           and all(isinstance(d, int) and d > 0 for d in self.shape)):
+            raise TypeError(f"shape must be None or a tuple of positive ints, got {self.shape!r}")
+        if self.sides != "dtypes" and not (isinstance(self.sides, tuple) and self.sides and all(
+                isinstance(x, int | str) and not isinstance(x, bool) for x in self.sides)):
+            raise ValueError(f"sides must be 'dtypes' or a tuple of sizes (ints) and regular expressions, "
+                             f"got {self.sides!r}")
+
+
+OUTCOMES = ("raised", "right", "wrong")
+NAMED_BY = ("layer", "operation", "shape", "your line")
+
+
 @dataclass(frozen=True)
 class Score:
-    """The four scoring points of one error message (see the module docstring) and the lines read."""
+    """One planted bug's error-message score (see the module docstring): what it names, and the total.
 
-    culprit: int
-    both_sides: int
-    your_line: int
-    short: int
-    lines: int
+    outcome: "raised", "right" (no exception, the fixed code's result) or "wrong" (no exception, a wrong
+    result); named: how the message names the culprit (some of NAMED_BY); both_sides, short: 0 or 1.
+    """
+
+    outcome: str
+    named: tuple[str, ...] = ()
+    both_sides: int = 0
+    short: int = 0
+    lines: int = 0
+
+    @property
+    def culprit(self) -> int:
+        return int(bool(self.named))
 
     @property
     def total(self) -> int:
-        return self.culprit + self.both_sides + self.your_line + self.short
+        if self.outcome == "raised":
+            return 1 + self.culprit + self.both_sides + self.short
+        return MAX_SCORE if self.outcome == "right" else 0
 
 
-def score_text(message: str, culprits, evidence, where: str | None = None, lines: int | None = None) -> Score:
-    """Score one error message by the four rules (see the module docstring).
+def _shapes(text: str) -> set[tuple[int, ...]]:
+    return {tuple(int(d) for d in re.findall(r"\d+", s)) for s in _SHAPE.findall(text)}
+
+
+def score_text(message: str, culprit: Culprit, where: str | None = None, lines: int | None = None) -> Score:
+    """Score one exception's message (see the module docstring): what it names, and whether it is short.
 
     Args:
         message: the exception's text.
-        culprits: names of the layer(s) or operation(s) at fault (case-insensitive substrings).
-        evidence: "shapes", "dtypes", or a tuple of regular expressions that must all match.
+        culprit: what the planted bug's message can name (a `Culprit`).
         where: the learner's deepest line as `Capture.where` gives it (None: none is shown).
         lines: how many lines the learner reads (default: the message's own lines).
     """
     if not isinstance(message, str):
         raise TypeError(f"message must be a string, got {type(message).__name__}")
-    if not isinstance(culprits, list | tuple) or not all(isinstance(c, str) and c for c in culprits):
-        raise TypeError("culprits must be a list or tuple of non-empty strings")
-    if evidence not in ("shapes", "dtypes") and not (isinstance(evidence, tuple) and evidence):
-        raise ValueError(f"evidence must be 'shapes', 'dtypes' or a tuple of regular expressions, got {evidence!r}")
+    if not isinstance(culprit, Culprit):
+        raise TypeError(f"culprit must be a debugging.Culprit (e.g. bugs.SCORING[bug]), got {type(culprit).__name__}")
+    if where is not None and not isinstance(where, str):
+        raise TypeError(f"where must be None or a string (Capture.where), got {type(where).__name__}")
     lines = len(message.splitlines()) if lines is None else check_int("lines", lines, minimum=0)
-    low = message.lower()
-    culprit = any(c.lower() in low for c in culprits)
-    if evidence == "shapes":
-        both = len({tuple(re.findall(r"None|\?|-?\d+", s)) for s in _SHAPE.findall(message)}) >= 2
-    elif evidence == "dtypes":
+    layer = re.compile(rf"(?i)(?<![\w]){re.escape(culprit.layer)}(?!\w)")
+    op = re.compile(OPERATIONS[culprit.op])
+    shapes = {culprit.shape, culprit.shape[::-1]} if culprit.shape else set()
+    source = (where or "").split(": ", 1)[-1]
+    named = tuple(name for name, found in (
+        ("layer", bool(layer.search(message))),
+        ("operation", bool(op.search(message))),
+        ("shape", bool(shapes & _shapes(message))),
+        ("your line", bool(where) and ("# BUG" in source.upper() or bool(layer.search(source) or op.search(source)))),
+    ) if found)
+    if culprit.sides == "dtypes":
         both = len({_DTYPE_ALIASES.get(d.lower(), d.lower()) for d in _DTYPE.findall(message)}) >= 2
     else:
-        both = all(re.search(pattern, message) for pattern in evidence)
-    source = (where or "").split(": ", 1)[-1].lower()
-    yours = bool(where) and ("# bug" in source or any(c.lower() in source for c in culprits))
-    return Score(int(culprit), int(both), int(yours), int(lines <= SHORT_LINES), lines)
+        numbers = {int(n) for n in _NUMBER.findall(message)}
+        both = all(x in numbers if isinstance(x, int) else re.search(x, message) for x in culprit.sides)
+    return Score("raised", named, int(both), int(lines <= SHORT_LINES), lines)
 
 
-def score(seen: Capture, culprits, evidence) -> Score | None:
-    """Score a captured error (None when the function did not raise: there is no message to score)."""
+def score(seen: Capture, culprit: Culprit, right: bool = False) -> Score:
+    """Score a captured run of a planted bug: its message when it raised, else its result.
+
+    Args:
+        right: when it did not raise, whether it returned the fixed code's result (utils.bugs.right_result).
+    """
     if not isinstance(seen, Capture):
         raise TypeError(f"seen must be a Capture from debugging.capture, got {type(seen).__name__}")
+    if not isinstance(right, bool):
+        raise TypeError(f"right must be True or False (did it return the fixed code's result?), got {right!r}")
     if not seen.raised:
-        return None
-    return score_text(seen.message, culprits, evidence, seen.where, seen.lines)
+        return Score("right" if right else "wrong")
+    return score_text(seen.message, culprit, seen.where, seen.lines)
 
 
 # ---- checks that flag silent bugs -------------------------------------------------------------------
