@@ -229,21 +229,21 @@ def test_exercise_checks_compute_the_answer_and_catch_the_helper(capsys):
     assert "bench.verdict's answer, not yours" in out and out.count(": correct") == 4
 
 
-def test_key_results_give_the_scorecard_its_per_framework_times():
+def test_key_results_record_the_speed_verdicts_from_the_fastest_configuration_of_each_framework():
     from utils.bench import lesson
-    from utils.scorecard import speed_times
 
     small = fake_record({"keras-tf": (2e-3, 0.01), "keras-jax": (0.5e-3, 0.01), "tf-function": (1e-3, 0.01),
-                         "torch-eager": (0.8e-3, 0.2), "torch-compile": "failed"})
+                         "torch-eager": (0.8e-3, 0.02), "torch-compile": "failed"})
     key = lesson.key_results(small, fake_record())
     assert key["ms_per_step"] == {"Keras": 0.5, "TensorFlow": 1.0, "PyTorch": 0.8}
-    assert key["claims"]["TensorFlow and PyTorch are about equally fast (small: mlp, batch 32)"] == "cannot tell"
+    assert key["claims"]["TensorFlow and PyTorch are about equally fast (small: mlp, batch 32)"] == "does not hold"
     assert key["claims"]["Keras is slower (large: mlp, batch 32)"] == "holds"
-    assert key["contended"] is False, "PyTorch eager vs Keras/JAX is decided: the frameworks can be ranked"
-    assert speed_times(key) == {"Keras": 0.5, "TensorFlow": 1.0, "PyTorch": 0.8}
+    assert set(key["verdicts"]) == set(), "fake records are at batch 32: neither scenario's case was measured"
+    fast = lesson.speed_scenario(small, "mlp", 32, "ms per step")
+    assert fast["verdict"] == "Keras" and fast["decided"] and "Keras (Keras/JAX) 0.5 ms" in fast["evidence"]
     busy = fake_record({"keras-tf": (2e-3, 0.01), "tf-function": (1e-3, 0.01), "torch-eager": (0.8e-3, 0.01)},
                        contended_rounds=(0, 1, 2))
-    assert lesson.key_results(busy, busy)["contended"] is True
+    assert lesson.speed_scenario(busy, "mlp", 32, "ms per step") is None, "2 clean rounds: not measured"
     with pytest.raises(TypeError, match="big"):
         lesson.key_results(small, [])
 

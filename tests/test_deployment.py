@@ -170,6 +170,11 @@ def test_the_verdict_counts_formats_that_keep_the_numbers_and_says_what_is_docum
     assert claims["functionality"]["word"] == "holds only in part" and claims["browser"]["measured"] is False
     assert claims["mobile"]["documented_only"] == ["PyTorch"] and claims["server"]["word"] == "mixed"
     assert "Keras 2 ≈ TensorFlow 2" in key["functionality_ranking"]
+    scenarios = key["verdicts"]  # what notebook 07 reads
+    assert scenarios["functionality"]["verdict"] == "Keras and TensorFlow"
+    mobile = scenarios["deployment (mobile, browser)"]
+    assert mobile["verdict"] == "Keras and TensorFlow (mobile)" and mobile["scores"] == {"Keras": 1, "TensorFlow": 1}
+    assert mobile["from_sources"].startswith("PyTorch on mobile, and every framework in the browser")
 
 
 def test_check_choice_of_path_never_shows_the_answer(capsys):

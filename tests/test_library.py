@@ -17,7 +17,7 @@ import utils
 from utils import data, models
 
 # Arguments that are free text: any string is a valid value (only the wrong type is tested).
-FREE_TEXT = {"hint", "where", "root", "name", "title", "xlabel", "ylabel", "description", "path"}
+FREE_TEXT = {"hint", "where", "root", "name", "title", "xlabel", "ylabel", "description", "path", "unit"}
 # Public helpers whose wrong inputs are tested elsewhere, with reasons.
 SKIPPED = {
     "timings.main": "a command line (argparse), tested in test_timings",
@@ -107,6 +107,11 @@ def _required(tmp_path):
         "verdicts.tiers": {"values": {"a": 1, "b": 2}},
         "verdicts.compare_repeats": {"a": "a", "samples_a": [1.0, 1.1, 0.9], "b": "b", "samples_b": [2.0, 2.1, 1.9]},
         "verdicts.ranking_line": {"values": {"a": 1, "b": 2}},
+        "verdicts.compare_counts": {"a": "a", "value_a": 1, "b": "b", "value_b": 2},
+        "verdicts.compare_items": {"a": "a", "scores_a": [1, 2, 3], "b": "b", "scores_b": [2, 2, 2], "scale": 4},
+        "scenarios.counts_scenario": {"counts": {"a": 1, "b": 2}, "what": "lines"},
+        "scenarios.items_scenario": {"scores": {"a": [1, 2, 3], "b": [2, 2, 2]}, "what": "score", "scale": 4},
+        "scenarios.repeats_scenario": {"samples": {"a": [1.0, 1.1, 0.9], "b": [2.0, 2.1, 1.9]}, "what": "ms"},
         "deployment.latency": {"predict": lambda loaded, x: x, "loaded": None, "x": np.zeros((2, 64), np.float32)},
         "deployment.measure_path": {"name": "x", "framework": "PyTorch", "export": None, "model": None,
                                     "runtime": "pt2", "x": x[:2], "reference": x[:2], "folder": tmp_path},

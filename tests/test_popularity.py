@@ -8,7 +8,7 @@ import pytest
 
 from utils import popularity as pop
 from utils import popularity_plots as pp
-from utils import verdicts
+from utils import scenarios, verdicts
 
 GOOD = {"metric": "github_stars", "framework": "keras", "value": "10", "unit": "stars", "date": "2019-08-15",
         "source_title": "A list", "source_url": "https://example.org/list", "retrieved": "2026-11-23",
@@ -142,7 +142,7 @@ def test_popularity_scenario_is_the_judges_items_scenario_over_the_current_measu
     figures = pop.load_figures()
     table = pop.scores(figures)
     verdict = pop.popularity_scenario(figures)
-    expected = verdicts.items_scenario(
+    expected = scenarios.items_scenario(
         {"Keras": [table[m]["keras"] for m in table], "TensorFlow": [table[m]["tensorflow"] for m in table],
          "PyTorch": [table[m]["torch"] for m in table]},
         what=f"share of the leader over {len(table)} current measures", scale=1)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from utils import verdicts
+from utils import scenarios, verdicts
 
 SIZES = {"Keras": 147, "TensorFlow": 318, "PyTorch": 129}
 
@@ -155,35 +155,35 @@ FRAMEWORKS = ("Keras", "TensorFlow", "PyTorch")
 
 
 def test_counts_scenario_names_the_leader_a_tie_or_all_three_from_the_counts():
-    lines = verdicts.counts_scenario({"Keras": 9, "TensorFlow": 23, "PyTorch": 21}, "lines of code")
+    lines = scenarios.counts_scenario({"Keras": 9, "TensorFlow": 23, "PyTorch": 21}, "lines of code")
     assert lines["verdict"] == "Keras" and lines["decided"] and lines["leaders"] == ["Keras"]
     assert lines["evidence"] == "lines of code: Keras 9, TensorFlow 23, PyTorch 21"
     assert lines["scores"] == {"Keras": 1.0, "TensorFlow": round(9 / 23, 3), "PyTorch": round(9 / 21, 3)}
-    tokens = verdicts.counts_scenario({"Keras": 147, "TensorFlow": 318, "PyTorch": 129}, "tokens")
+    tokens = scenarios.counts_scenario({"Keras": 147, "TensorFlow": 318, "PyTorch": 129}, "tokens")
     assert tokens["verdict"] == "Keras and PyTorch"  # 147 / 129 = 1.14: within 25%
-    assert verdicts.counts_scenario({"Keras": 10, "TensorFlow": 11, "PyTorch": 12}, "x")["verdict"] == "all three"
-    more = verdicts.counts_scenario({"Keras": 3, "TensorFlow": 1, "PyTorch": 1}, "back ends", lower_is_better=False)
+    assert scenarios.counts_scenario({"Keras": 10, "TensorFlow": 11, "PyTorch": 12}, "x")["verdict"] == "all three"
+    more = scenarios.counts_scenario({"Keras": 3, "TensorFlow": 1, "PyTorch": 1}, "back ends", lower_is_better=False)
     assert more["verdict"] == "Keras" and more["scores"]["PyTorch"] == round(1 / 3, 3)
 
 
 def test_items_scenario_decides_a_clear_gap_ties_equal_scores_and_cannot_tell_a_split_one():
-    clear = verdicts.items_scenario({"Keras": [4, 4, 3, 4, 4, 3], "TensorFlow": [1, 0, 1, 1, 0, 1],
+    clear = scenarios.items_scenario({"Keras": [4, 4, 3, 4, 4, 3], "TensorFlow": [1, 0, 1, 1, 0, 1],
                                      "PyTorch": [4, 3, 4, 4, 3, 4]}, "message score", scale=4)
     assert clear["verdict"] == "Keras and PyTorch" and clear["decided"]
-    split = verdicts.items_scenario({"Keras": [4, 0, 4, 0], "TensorFlow": [0, 4, 0, 4], "PyTorch": [2, 2, 2, 2]},
+    split = scenarios.items_scenario({"Keras": [4, 0, 4, 0], "TensorFlow": [0, 4, 0, 4], "PyTorch": [2, 2, 2, 2]},
                                     "message score", scale=4)
     assert split["verdict"].startswith("cannot tell") and not split["decided"]
-    few = verdicts.items_scenario({"Keras": [4, 4], "PyTorch": [0, 0]}, "score", scale=4)
+    few = scenarios.items_scenario({"Keras": [4, 4], "PyTorch": [0, 0]}, "score", scale=4)
     assert few["verdict"] == "cannot tell: Keras or PyTorch"  # two items cannot give an interval
     assert "mean over 2 items (0-4): Keras 4.00, PyTorch 0.00" in few["evidence"]
 
 
 def test_one_item_removed_can_move_a_verdict_only_across_cannot_tell():
     scores = {"Keras": [3, 3, 2, 4, 3, 3], "TensorFlow": [3, 4, 3, 3, 3, 2], "PyTorch": [1, 2, 1, 1, 0, 2]}
-    full = verdicts.items_scenario(scores, "score", scale=4)["verdict"]
+    full = scenarios.items_scenario(scores, "score", scale=4)["verdict"]
     for drop in range(6):
         fewer = {n: [v for i, v in enumerate(s) if i != drop] for n, s in scores.items()}
-        verdict = verdicts.items_scenario(fewer, "score", scale=4)["verdict"]
+        verdict = scenarios.items_scenario(fewer, "score", scale=4)["verdict"]
         assert verdict == full or verdict.startswith("cannot tell") or full.startswith("cannot tell")
 
 
@@ -193,25 +193,25 @@ def test_repeats_scenario_pairs_rounds_and_its_scores_are_shares_of_the_best_med
     samples = {"Keras": list(1.0 * slow), "TensorFlow": list(2.0 * slow * rng.uniform(0.97, 1.03, 9)),
                "PyTorch": list(1.02 * slow * rng.uniform(0.97, 1.03, 9))}
     rounds = {n: list(range(9)) for n in samples}
-    paired = verdicts.repeats_scenario(samples, "ms per step", rounds=rounds, unit="ms",
+    paired = scenarios.repeats_scenario(samples, "ms per step", rounds=rounds, unit="ms",
                                        labels={"Keras": "Keras/JAX"})
     assert paired["verdict"] == "Keras and PyTorch" and paired["decided"]
     assert paired["evidence"].startswith("ms per step, median of the repeats: Keras (Keras/JAX) ")
     assert paired["scores"]["Keras"] == 1.0 and 0.45 < paired["scores"]["TensorFlow"] < 0.55
-    unpaired = verdicts.repeats_scenario(samples, "ms per step")  # the slow period is now noise
+    unpaired = scenarios.repeats_scenario(samples, "ms per step")  # the slow period is now noise
     assert unpaired["verdict"].startswith("cannot tell")
-    fast = verdicts.repeats_scenario({"a": [10, 11, 10.5], "b": [5, 5.2, 5.1]}, "steps/s", lower_is_better=False)
+    fast = scenarios.repeats_scenario({"a": [10, 11, 10.5], "b": [5, 5.2, 5.1]}, "steps/s", lower_is_better=False)
     assert fast["verdict"] == "a"
 
 
 def test_scenario_verdict_rejects_a_best_that_is_not_the_best_and_foreign_comparisons():
     lost = verdicts.compare_counts("Keras", 30, "PyTorch", 10)
     with pytest.raises(ValueError, match="PyTorch leads Keras"):
-        verdicts.scenario_verdict("Keras", [lost], {"Keras": 0.3, "PyTorch": 1}, "lines")
+        scenarios.scenario_verdict("Keras", [lost], {"Keras": 0.3, "PyTorch": 1}, "lines")
     other = verdicts.compare_counts("TensorFlow", 10, "PyTorch", 10)
     with pytest.raises(ValueError, match="between 'Keras' and another"):
-        verdicts.scenario_verdict("Keras", [other], {"Keras": 1, "TensorFlow": 1, "PyTorch": 1}, "lines")
+        scenarios.scenario_verdict("Keras", [other], {"Keras": 1, "TensorFlow": 1, "PyTorch": 1}, "lines")
     with pytest.raises(ValueError, match="best 'JAX'"):
-        verdicts.scenario_verdict("JAX", [], {"Keras": 1}, "lines")
+        scenarios.scenario_verdict("JAX", [], {"Keras": 1}, "lines")
     with pytest.raises(TypeError, match="what"):
-        verdicts.counts_scenario({"Keras": 1, "PyTorch": 2}, what=3)
+        scenarios.counts_scenario({"Keras": 1, "PyTorch": 2}, what=3)

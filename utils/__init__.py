@@ -9,7 +9,9 @@ The series' foundations, used everywhere
     setup        the notebooks' first cell: check, quiet TensorFlow, seed, threads, device report
     processes    thread caps, a child process's environment, container memory, quiet stderr
     exercises    checks that explain a wrong answer and never crash
-    verdicts     compare measured values: "about the same" within a stated threshold, tiers (01, 03)
+    verdicts     the series' one judge: counts, repeated measurements, item scores -> leads / about the same /
+                 cannot tell, each with its rule and margin (every notebook that ranks)
+    scenarios    a scenario's verdict across the three frameworks, recorded by 01-06 and 08, read by 07
     plots        one figure style and the framework colours
     results      each measuring notebook's key results as JSON (read by notebook 07)
     timings      each notebook's seconds and peak memory (`make timings`)
@@ -30,7 +32,7 @@ One notebook each
     debugging, bugs, debug_report   captured errors and their scores, the bug catalogue, tables (04)
     shards, streaming, distributed  a dataset on disk, pipelines measured, data parallel (05)
     popularity, popularity_plots    sourced popularity figures, rankings, figures (06)
-    scorecard, recommender          the 2019 scenarios judged from 01-06's results; priorities -> ranking (07)
+    scorecard, recommender          the 2019 scenarios with the verdicts 01-06 and 08 recorded; priorities -> ranking (07)
     deployment, deployment_report   export paths reloaded in their runtimes, measured; tables, verdict (08)
 
 The workshop kit (no notebook imports it)

@@ -10,7 +10,6 @@ needs a builder here: the test fails naming it until it has one.
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,19 +210,17 @@ def _debugging():
 def _scorecard():
     from utils import scorecard
 
-    with tempfile.TemporaryDirectory() as folder:
-        card = scorecard.build_scorecard(folder)  # the committed reference results, none of the learner's
+    card = scorecard.build_scorecard(references_only=True)  # the committed reference results, none of the learner's
     start = recommender.recommend(recommender.EXERCISE_2[0], card)["leader"]
     weight = next(w / 2 for w in range(1, 21) if recommender.recommend(
         {**recommender.EXERCISE_2[0], recommender.EXERCISE_2[1]: w / 2}, card)["leader"] != start)
-    names = (*scorecard.NAMES, "cannot tell")
-
     def second(answer):
         recommender._CALLED.clear()  # a fresh kernel: the learner has not called the helper that computes it
         return recommender.scorecard_exercise(2, answer, card)
 
-    return [Example(lambda a: recommender.scorecard_exercise(1, a, card), "cannot tell", ("'cannot tell'",),
-                    _shown(names), tuple(n for n in scorecard.NAMES)),
+    return [Example(lambda a: recommender.scorecard_exercise(1, a, card), "TensorFlow and PyTorch",
+                    ("'TensorFlow and PyTorch'",), _shown(recommender.VERDICT_WORDS),
+                    ("PyTorch", "cannot tell", "all three", "Keras and PyTorch")),
             Example(second, weight, (str(weight),),
                     wrong=(weight + 1.5, weight + 0.25, 10.0))]
 

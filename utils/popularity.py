@@ -10,7 +10,7 @@ Used by notebook 06, which records `popularity_scenario` for notebook 07.
     popularity.popularity_scenario(figures)         # the judge's verdict over the current measures (for 07)
 
 Rankings and verdicts come from the one judge, `utils.verdicts`: a measure's values by its rule for counts
-(`verdicts.tiers`), the verdict across measures by `verdicts.items_scenario` over each current measure's share
+(`verdicts.tiers`), the verdict across measures by `scenarios.items_scenario` over each current measure's share
 of its leader. "Today" is the newest figure in the data (`as_of`), never the clock, so outputs reproduce; a
 measure whose latest figure is more than CURRENT_YEARS older is history: shown, not counted today.
 """
@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from utils import verdicts
+from utils import scenarios, verdicts
 from utils.checks import check_choice, check_dict, check_number, check_str
 from utils.exercises import UNANSWERED, explain_choice, report
 from utils.frameworks import COMPARED_IDS, IDS, framework
@@ -293,14 +293,14 @@ def scores(figures, frameworks=COMPARED_IDS, measures=None) -> dict[str, dict[st
 def popularity_scenario(figures) -> dict:
     """The popularity verdict notebook 06 records for notebook 07: the judge over the current measures.
 
-    `verdicts.items_scenario` with one item per current measure that covers Keras, TensorFlow and PyTorch,
+    `scenarios.items_scenario` with one item per current measure that covers Keras, TensorFlow and PyTorch,
     each framework's score being its share of that measure's leader (scale 1).
     """
     table = scores(figures)
     if not table:
         raise ValueError("no current measure covers all three frameworks: nothing to judge today")
     shares = {framework(fid).name: [table[m][fid] for m in table] for fid in COMPARED_IDS}
-    return verdicts.items_scenario(shares, what=f"share of the leader over {len(table)} current measures", scale=1)
+    return scenarios.items_scenario(shares, what=f"share of the leader over {len(table)} current measures", scale=1)
 
 
 def claim_today(verdict: dict) -> str:

@@ -88,18 +88,20 @@ def validate_results(payload, where: str = "results") -> dict:
     return payload
 
 
-def load_results(notebook: str, folder: Path | None = None, reference_folder: Path | None = None) -> dict:
-    """The learner's own results for `notebook` if readable, else the committed reference.
+def load_results(notebook: str, folder: Path | None = None, reference_folder: Path | None = None,
+                 own: bool = True) -> dict:
+    """The learner's own results for `notebook` if readable (and `own`), else the committed reference.
 
     The returned dict has the file's fields plus "source" ("own" or "reference") and "reason" (why the
     reference was used, or None). Raises FileNotFoundError only when neither file can be read.
     """
     check_str("notebook", notebook)
-    own = Path(RESULTS_DIR if folder is None else folder) / f"{notebook}.json"
-    reason = f"no results/{notebook}.json yet: run notebook {notebook[:2]} to measure on this machine"
-    if own.exists():
+    mine = Path(RESULTS_DIR if folder is None else folder) / f"{notebook}.json"
+    reason = (f"no results/{notebook}.json yet: run notebook {notebook[:2]} to measure on this machine" if own else
+              "references only (KVTVP_REFERENCES_ONLY=1, as in make test)")
+    if own and mine.exists():
         try:
-            return {**validate_results(json.loads(own.read_text()), str(own.name)), "source": "own", "reason": None}
+            return {**validate_results(json.loads(mine.read_text()), str(mine.name)), "source": "own", "reason": None}
         except (ValueError, OSError) as err:  # json.JSONDecodeError is a ValueError
             reason = f"results/{notebook}.json could not be used ({err})"
     reference = Path(REFERENCE_DIR if reference_folder is None else reference_folder) / f"{notebook}.json"

@@ -1,33 +1,35 @@
-"""The scenario scorecard: the 2019 table's scenarios judged from what notebooks 01-06 measured.
+"""The scenario scorecard: the 2019 table's scenarios with the verdicts notebooks 01-06 and 08 recorded.
 
-Used by notebook 07. Each scenario gets the evidence (which notebook, which measurement, what it
-showed), a score per framework (a share of the best, 0-1), a verdict and a link to the notebook's
-section. Measured rows read the learner's results/ files, else the committed references
-(`utils.results.load_results`); a missing or unusable file gives a row that says why, never a crash.
-Scenarios the series did not measure are the authors' reading of cited sources, marked as such.
+Used by notebook 07. Each measuring notebook judges its own scenarios with the series' one judge
+(`utils.verdicts`) and records the verdict in its results file ("verdicts": {scenario: ...}); this module
+reads those verdicts and never re-judges. Each row gets the evidence (which notebook, what it measured), a
+score per framework (a share of the best, 0-1, for the figure and the recommender), the recorded verdict and
+a link to the notebook's section. Measured rows read the learner's results/ files, else the committed
+references (`utils.results.load_results`); with references_only=True, or the environment variable
+KVTVP_REFERENCES_ONLY=1 (set by `make test`, so that CI compares notebook 07's outputs), only the committed
+references. A missing or unusable file gives a row that says why, never a crash. Scenarios (or parts of one)
+the series did not measure are the authors' reading of cited sources, marked as such.
 The recommender that weighs these rows lives in `utils.recommender`.
 
     from utils import scorecard
     card = scorecard.build_scorecard()
-    print(scorecard.scenario_markdown(card))
+    print(scorecard.claim_check(card))
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from utils import popularity, results
-from utils.checks import check_dict, check_number
+from utils import results
 from utils.frameworks import COMPARED
 from utils.tables import text_table
 
 NAMES = tuple(f.name for f in COMPARED)  # Keras, TensorFlow, PyTorch
-CLOSE = 0.10  # scores (shares of the best) less than 0.10 below the leader's count as "cannot tell"
-DEBUG_MARGIN = 1.0  # notebook 04's own margin, in points of its 0-4 error-message score
-SOURCE_NOTE = "authors' reading of sources, not a measurement"
-NOT_MEASURED_02 = "not measured yet: run notebook 02"
-CONTENDED = "cannot tell: the speed run had noisy or contended cells (see notebook 02; rerun it on a quiet machine)"
-SPEED_KEYS = ("ms_per_step", "best_ms_per_step", "median_ms")  # accepted shapes of 02's per-framework time
+SOURCE_NOTE = "reading of sources"
+MEASURED, IN_PART, NOT_MEASURED = "measured", "measured in part", "not measured"
+REFERENCES_ONLY = "KVTVP_REFERENCES_ONLY"  # =1: read only the committed references (make test)
+FIELDS = ("verdict", "leaders", "decided", "scores", "evidence", "rule", "comparisons")  # a recorded verdict
 
 # Sources for the rows the series did not measure (cited with URLs in notebook 07 too).
 SOURCES = {
@@ -38,15 +40,6 @@ SOURCES = {
         ("TensorFlow Model Garden", "https://github.com/tensorflow/models/tree/master/official"),
         ("PyPI download ranks 2026-11: ultralytics 1343, keras-hub 6508, tf-models-official 14323",
          "https://pypi.org/project/ultralytics/"),
-    ],
-    "functionality": [
-        ("TensorFlow 2.21 release notes (TFX, Serving, LiteRT, tf.data)",
-         "https://github.com/tensorflow/tensorflow/releases/tag/v2.21.0"),
-        ("PyTorch 2.0 release notes (torch.compile)", "https://github.com/pytorch/pytorch/releases/tag/v2.0.0"),
-        ("Keras 3 README: JAX, TensorFlow, PyTorch and OpenVINO back ends",
-         "https://github.com/keras-team/keras/blob/v3.15.1/README.md"),
-        ("Hugging Face Transformers drops TensorFlow and JAX (PR #38758)",
-         "https://github.com/huggingface/transformers/pull/38758"),
     ],
     "deployment (mobile, browser)": [
         ("LiteRT (formerly TensorFlow Lite) for mobile and edge", "https://ai.google.dev/edge/litert"),
@@ -64,240 +57,143 @@ SCENARIOS = (
     ("multiple back ends", "Keras", "ecosystem", "03_architecture"),
     ("large datasets", "TensorFlow", "data scale", "05_datasets"),
     ("high performance", "TensorFlow", "speed", "02_speed"),
-    ("functionality", "TensorFlow", "ecosystem", None),
+    ("functionality", "TensorFlow", "ecosystem", "08_deployment"),
     ("object detection", "TensorFlow", "ecosystem", None),
     ("flexibility", "PyTorch", "prototyping", "03_architecture"),
     ("short training duration", "PyTorch", "speed", "02_speed"),
     ("debugging", "PyTorch", "debugging", "04_debugging"),
-    ("deployment (mobile, browser)", "not in the 2019 table", "deployment", None),
+    ("deployment (mobile, browser)", "not in the 2019 table", "deployment", "08_deployment"),
     ("popularity", "not in the 2019 table", "popularity", "06_popularity"),
 )
 PRIORITIES = ("prototyping", "speed", "debugging", "data scale", "ecosystem", "deployment", "popularity")
 
-# The authors' reading of SOURCES, as shares of the best (0-1), with the sentence that justifies it.
+
+# The authors' reading of SOURCES, as shares of the best (0-1), with the sentence that justifies it. A row
+# measured in part takes from here only the frameworks its notebook did not measure.
 READINGS = {
-    "functionality": ({"Keras": 0.75, "TensorFlow": 0.75, "PyTorch": 1.0},
-                      "all three cover training, serving and export; PyTorch holds most new libraries "
-                      "(Transformers v5 is PyTorch-only), TensorFlow keeps TFX/Serving/LiteRT"),
     "object detection": ({"Keras": 0.5, "TensorFlow": 0.5, "PyTorch": 1.0},
                          "torchvision and ultralytics (PyTorch) lead; KerasHub and the TF Model Garden "
                          "maintain fewer detectors and rank far lower on PyPI"),
     "deployment (mobile, browser)": ({"Keras": 0.75, "TensorFlow": 1.0, "PyTorch": 0.75},
-                                     "TensorFlow has LiteRT and TF.js; Keras reaches them by exporting a "
-                                     "SavedModel; PyTorch has ExecuTorch for mobile, less for the browser"),
+                                     "TensorFlow has LiteRT and TF.js; Keras reaches them by exporting; PyTorch "
+                                     "has ExecuTorch for mobile, less for the browser"),
 }
 
 
-def _row(scenario, pick, priority, notebook, scores, evidence, kind, source=None, reason=None, margin=CLOSE):
-    verdict = verdict_of(scores, margin) if scores is not None else (
-        NOT_MEASURED_02 if notebook == "02_speed" else "not measured")
+def env_references_only() -> bool:
+    """True when KVTVP_REFERENCES_ONLY=1: the scorecard reads only the committed references."""
+    return os.environ.get(REFERENCES_ONLY, "") == "1"
+
+
+def _row(scenario, pick, priority, notebook, kind, verdict, evidence, source=None, reason=None, recorded=None,
+         scores=None, sourced=()):
+    recorded = recorded or {}
     return {"scenario": scenario, "claim_2019": pick, "priority": priority, "notebook": notebook,
-            "link": f"notebooks/{notebook}.ipynb#Verdict" if notebook else None, "scores": scores,
-            "margin": margin, "verdict": verdict, "evidence": evidence, "kind": kind, "source": source,
-            "reason": reason}
+            "link": f"notebooks/{notebook}.ipynb#Verdict" if notebook else None, "kind": kind, "verdict": verdict,
+            "leaders": list(recorded.get("leaders", [])), "decided": bool(recorded.get("decided", False)),
+            "scores": scores, "sourced": list(sourced), "evidence": evidence, "rule": recorded.get("rule"),
+            "comparisons": list(recorded.get("comparisons", [])), "source": source, "reason": reason}
 
 
-def verdict_of(scores, margin=None) -> str:
-    """The framework(s) with the best score; "cannot tell" when others lie within `margin` of it.
-
-    Args:
-        scores: {framework name: share of the best (0-1)}.
-        margin: how close (in score) counts as "cannot tell"; None means CLOSE.
-    Returns:
-        "PyTorch", "all three", or "cannot tell: Keras or TensorFlow".
-    """
-    check_dict("scores", scores)
-    if margin is None:
-        margin = CLOSE
-    check_number("margin", margin, minimum=0, maximum=1)
-    if set(scores) != set(NAMES):
-        raise ValueError(f"scores must have one number per framework {list(NAMES)}, got {sorted(scores)}")
+def _reading_row(scenario, pick, priority):
+    scores, why = READINGS[scenario]
     best = max(scores.values())
-    near = [n for n in NAMES if best - scores[n] < margin - 1e-9]  # closer than the margin
-    if len(near) == len(NAMES):
-        return "all three"
-    return near[0] if len(near) == 1 else f"cannot tell: {' or '.join(near)}"
+    leaders = [n for n in NAMES if scores[n] == best]
+    return _row(scenario, pick, priority, None, SOURCE_NOTE, f"{' and '.join(leaders)} ({SOURCE_NOTE})",
+                f"{why} (the authors' {SOURCE_NOTE}, not a measurement)", "sources", None,
+                {"leaders": leaders, "decided": True}, dict(scores), NAMES)
 
 
-def _shares(values: dict, lower_is_better: bool) -> dict:
-    """Each framework's value as a share of the best one (1.0 = the best)."""
-    if lower_is_better:
-        best = min(values.values())
-        return {n: best / values[n] for n in NAMES}
-    best = max(values.values())
-    return {n: values[n] / best for n in NAMES}
+def _recorded(payload, scenario) -> dict:
+    """The verdict the notebook recorded for `scenario`; ValueError saying what is missing."""
+    found = payload.get("verdicts", {}).get(scenario) if isinstance(payload.get("verdicts"), dict) else None
+    if not isinstance(found, dict):
+        raise ValueError(f"no verdict recorded for {scenario!r}")
+    missing = [f for f in FIELDS if f not in found]
+    if missing or not isinstance(found["scores"], dict):
+        raise ValueError(f"the verdict for {scenario!r} lacks {missing or ['scores']}")
+    return found
 
 
-def _prototyping(r):
-    keras = min(v for k, v in r["lines"].items() if k.startswith("Keras") and "train_step" not in k)
-    lines = {"Keras": keras, "TensorFlow": r["lines"]["TensorFlow"], "PyTorch": r["lines"]["PyTorch"]}
-    return _shares(lines, True), (f"notebook 01, lines of code for the same digits classifier (same results in all "
-                                  f"versions): Keras fit {keras}, TensorFlow {lines['TensorFlow']}, "
-                                  f"PyTorch {lines['PyTorch']}")
+def _measured_row(scenario, pick, priority, notebook, folder, reference_folder, own):
+    run = f"run notebook {notebook[:2]}"
+    try:
+        loaded = results.load_results(notebook, folder=folder, reference_folder=reference_folder, own=own)
+    except (FileNotFoundError, ValueError, OSError) as err:
+        return _row(scenario, pick, priority, notebook, NOT_MEASURED, f"not measured: {run}",
+                    f"no results ({err})", None, f"not measured: {err}")
+    try:
+        recorded = _recorded(loaded["results"], scenario)
+    except ValueError as err:
+        reason = f"results for {notebook} ({loaded['source']}): {err} ({run} again to record it)"
+        return _row(scenario, pick, priority, notebook, NOT_MEASURED, f"not measured: {run}", reason,
+                    loaded["source"], reason)
+    scores = {n: float(recorded["scores"][n]) for n in NAMES if n in recorded["scores"]}
+    sourced = [n for n in NAMES if n not in scores]
+    evidence = f"notebook {notebook[:2]}, {recorded['evidence']}"
+    if sourced:  # measured in part: the rest is the authors' reading of sources
+        readings, why = READINGS[scenario]
+        scores.update({n: readings[n] for n in sourced})
+        evidence += f"; from sources ({SOURCE_NOTE}): {recorded.get('from_sources', ', '.join(sourced))}: {why}"
+    return _row(scenario, pick, priority, notebook, IN_PART if sourced else MEASURED, recorded["verdict"], evidence,
+                loaded["source"], loaded["reason"], recorded, scores, sourced)
 
 
-def _flexibility(r):
-    tokens = {n: r["tokens"][n] for n in NAMES}
-    return _shares(tokens, True), ("notebook 03, tokens to write the same custom residual layer and model: "
-                                   + ", ".join(f"{n} {tokens[n]}" for n in NAMES))
-
-
-def _backends(r):
-    engines = list(r["keras_backends_same_outputs"])
-    scores = {"Keras": 1.0, "TensorFlow": round(1 / max(len(engines), 1), 3),
-              "PyTorch": round(1 / max(len(engines), 1), 3)}
-    return scores, (f"notebook 03, one Keras layer gave the same outputs on {len(engines)} back ends "
-                    f"({', '.join(engines)}); TensorFlow and PyTorch code runs on its own engine only")
-
-
-def _small(r):
-    ok = r["keras_limited_to_small_data"] is False
-    return ({n: 1.0 for n in NAMES}, "notebook 05, all three train from in-memory arrays; Keras "
-            + ("is not limited to small data (fit also consumes tf.data and DataLoader)" if ok else
-               "was found limited to small data"))
-
-
-def _large(r):
-    flat = {m["pipeline"]: bool(m["flat"]) for m in r["memory"]}
-    which = {"Keras": "Keras", "TensorFlow": "TensorFlow", "PyTorch": "PyTorch"}
-    scores = {n: 1.0 if any(flat[p] for p in flat if p.startswith(which[n])) else 0.0 for n in NAMES}
-    return scores, ("notebook 05, peak memory while streaming a dataset from disk stays flat as the data grows "
-                    "for " + "; ".join(p for p, f in flat.items() if f))
-
-
-def _debugging(r):
-    means = {n: float(r[n]["mean_score"]) for n in NAMES}
-    margin = DEBUG_MARGIN / max(means.values())  # notebook 04's margin, as a share of the best score
-    return _shares(means, False), ("notebook 04, error-message score (0-4, margin 1 point) over the same "
-                                   "planted bugs: " + ", ".join(f"{n} {means[n]:.2f}" for n in NAMES)), margin
-
-
-def _framework_name(key):
-    for f in COMPARED:
-        if key in (f.name, f.id):
-            return f.name
-    return None
-
-
-def _ms(value):
-    value = value.get("median", value.get("median_ms", value.get("ms_per_step"))) if isinstance(value, dict) else value
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
-
-
-def speed_times(key_results) -> dict:
-    """Milliseconds per step per framework from notebook 02's key results (ValueError if absent).
-
-    Args:
-        key_results: the "results" object of results/02_speed.json. Either one of SPEED_KEYS maps each
-            framework (name or id) to ms per step (a number, or a dict with "median"), or a list under
-            "configurations" holds {"framework", "median_ms"} entries (the fastest per framework counts).
-    """
-    check_dict("key_results", key_results)
-    candidates = [key_results[k] for k in SPEED_KEYS if isinstance(key_results.get(k), dict)]
-    configurations = key_results.get("configurations")
-    if isinstance(configurations, list):
-        best = {}
-        for entry in configurations:
-            if isinstance(entry, dict) and _framework_name(entry.get("framework")) and _ms(entry) is not None:
-                name = _framework_name(entry["framework"])
-                best[name] = min(best.get(name, float("inf")), _ms(entry))
-        candidates.append(best)
-    for table in candidates:
-        by_name = {_framework_name(k): _ms(v) for k, v in table.items() if _framework_name(k) and _ms(v)}
-        if len(by_name) == len(NAMES):
-            return by_name
-    raise ValueError(f"key_results: no per-framework time (expected one of {list(SPEED_KEYS)} mapping "
-                     f"{list(NAMES)} to ms per step, or a 'configurations' list)")
-
-
-def _speed(r):
-    ms = speed_times(r)
-    evidence = "notebook 02, best ms per training step per framework: " + ", ".join(
-        f"{n} {ms[n]:.3g} ms" for n in NAMES)
-    if r.get("contended") is True:  # notebook 02 had noisy or contended cells: no ranking
-        return _shares(ms, True), evidence + " (the run had noisy or contended cells)", 1.0
-    return _shares(ms, True), evidence
-
-
-MEASURED = {"rapid prototyping": _prototyping, "flexibility": _flexibility, "multiple back ends": _backends,
-            "small datasets": _small, "large datasets": _large, "debugging": _debugging,
-            "high performance": _speed, "short training duration": _speed}
-
-
-def _popularity_row(scenario, pick, priority):
-    table = popularity.scores(popularity.load_figures())
-    ids = {f.id: f.name for f in COMPARED}
-    mean = {ids[fid]: sum(t[fid] for t in table.values()) / len(table) for fid in ids}
-    return _row(scenario, pick, priority, "06_popularity", _shares(mean, False),
-                f"notebook 06, mean share of the leader over {len(table)} dated measures (latest figures): "
-                + ", ".join(f"{n} {mean[n]:.2f}" for n in NAMES), "measured (sourced figures)", "committed data")
-
-
-def build_scorecard(results_folder: Path | None = None, reference_folder: Path | None = None) -> list[dict]:
-    """One row per scenario: scores per framework, verdict, evidence, link, and where the numbers came from.
+def build_scorecard(results_folder: Path | None = None, reference_folder: Path | None = None,
+                    references_only: bool | None = None) -> list[dict]:
+    """One row per scenario: the recorded verdict, scores per framework, evidence, link, and the numbers' source.
 
     Args:
         results_folder: the learner's results (default results/).
         reference_folder: the committed references (default data/reference_results/).
+        references_only: read only the references; None means KVTVP_REFERENCES_ONLY=1 when results_folder
+            is not given.
     Returns:
-        Rows with "scenario", "claim_2019", "priority", "notebook", "link", "scores" ({name: 0-1} or None),
-        "verdict", "evidence", "kind", "source" ("own", "reference", "sources", ...), "reason".
+        Rows with "scenario", "claim_2019", "priority", "notebook", "link", "kind" (measured, measured in part,
+        reading of sources, not measured), "verdict", "leaders", "decided", "scores" ({name: 0-1} or None),
+        "sourced" (the frameworks whose score is a reading), "evidence", "rule", "comparisons", "source"
+        ("own", "reference" or "sources") and "reason".
     """
     for name, value in (("results_folder", results_folder), ("reference_folder", reference_folder)):
         if value is not None and not isinstance(value, str | Path):
             raise TypeError(f"{name} must be a path or None, got {type(value).__name__}")
+    if references_only is None:
+        references_only = results_folder is None and env_references_only()
     rows = []
     for scenario, pick, priority, notebook in SCENARIOS:
         if notebook is None:
-            scores, why = READINGS[scenario]
-            rows.append(_row(scenario, pick, priority, None, dict(scores), f"{why} ({SOURCE_NOTE})", SOURCE_NOTE,
-                             "sources"))
-        elif notebook == "06_popularity":
-            rows.append(_popularity_row(scenario, pick, priority))
+            rows.append(_reading_row(scenario, pick, priority))
         else:
-            rows.append(_measured_row(scenario, pick, priority, notebook, results_folder, reference_folder))
+            rows.append(_measured_row(scenario, pick, priority, notebook, results_folder, reference_folder,
+                                      own=not references_only))
     return rows
 
 
-def _measured_row(scenario, pick, priority, notebook, folder, reference_folder):
-    try:
-        loaded = results.load_results(notebook, folder=folder, reference_folder=reference_folder)
-    except (FileNotFoundError, ValueError, OSError) as err:
-        reason = NOT_MEASURED_02 if notebook == "02_speed" else f"not measured: {err}"
-        return _row(scenario, pick, priority, notebook, None, reason, "not measured", None, reason)
-    try:
-        scores, evidence, *margin = MEASURED[scenario](loaded["results"])
-    except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as err:
-        reason = (f"results for {notebook} ({loaded['source']}) lack what this row needs "
-                  f"({type(err).__name__}: {err})")
-        return _row(scenario, pick, priority, notebook, None, f"not measured: {reason}", "not measured",
-                    loaded["source"], reason)
-    row = _row(scenario, pick, priority, notebook, scores, evidence, "measured", loaded["source"],
-               loaded["reason"], *margin)
-    if notebook == "02_speed" and loaded["results"].get("contended") is True:
-        row["verdict"] = CONTENDED
-    return row
-
-
 def _cell(row, name):
-    return "–" if row["scores"] is None else f"{row['scores'][name]:.2f}"
+    if row["scores"] is None:
+        return "–"
+    return f"{row['scores'][name]:.2f}" + ("*" if name in row["sourced"] else "")
 
 
 def scenario_markdown(card) -> str:
-    """The 2019 table and today's side by side, as a Markdown table linking each row's notebook."""
+    """The 2019 table and today's side by side, as a Markdown table linking each row's notebook.
+
+    A score marked * is the authors' reading of sources.
+    """
     _check_card(card)
     lines = ["| scenario | 2019 pick | today (this series) | " + " | ".join(NAMES) + " | evidence |",
              "|" + "---|" * (4 + len(NAMES))]
     for row in card:
-        where = (f"[{row['notebook'][:2]}]({row['link'].removeprefix('notebooks/')})" if row["link"] else
-                 "sources " + " ".join(f"[{i}]({url})" for i, (_, url) in enumerate(SOURCES[row["scenario"]], 1)))
+        links = " ".join(f"[{i}]({url})" for i, (_, url) in enumerate(SOURCES.get(row["scenario"], []), 1))
+        where = f"[{row['notebook'][:2]}]({row['link'].removeprefix('notebooks/')})" if row["link"] else "sources"
+        where += f" sources {links}" if row["sourced"] and row["link"] and links else f" {links}" if links else ""
         lines.append(f"| {row['scenario']} | {row['claim_2019']} | {row['verdict']} | "
                      + " | ".join(_cell(row, n) for n in NAMES) + f" | {where}: {row['evidence']} |")
     return "\n".join(lines)
 
 
 def scenario_table(card) -> str:
-    """The same comparison as plain text (scenario, 2019 pick, today's verdict, scores)."""
+    """The same comparison as plain text (scenario, 2019 pick, today's verdict, scores; * = reading of sources)."""
     _check_card(card)
     return text_table([{"scenario": r["scenario"], "2019 pick": r["claim_2019"], "today": r["verdict"],
                         **{n: _cell(r, n) for n in NAMES}} for r in card])
@@ -319,52 +215,81 @@ def provenance_table(card) -> str:
 def _check_card(card) -> None:
     if not isinstance(card, list):
         raise TypeError(f"card must be the list build_scorecard returns, got {type(card).__name__}")
-    if not card or not all(isinstance(r, dict) and {"scenario", "scores", "priority"} <= set(r) for r in card):
+    if not card or not all(isinstance(r, dict) and {"scenario", "scores", "priority", "sourced", "decided"} <= set(r)
+                           for r in card):
         raise ValueError("card must be a non-empty list of build_scorecard's rows")
 
 
 def scorecard_figure(card):
-    """A heat map of the scores (rows: scenarios, columns: frameworks); grey where not measured."""
+    """A heat map of the scores of decided, measured rows; "cannot tell" rows hatched, sources and gaps grey."""
     import numpy as np
+    from matplotlib.patches import Rectangle
 
     from utils import plots
 
     _check_card(card)
-    grid = np.array([[np.nan if r["scores"] is None else r["scores"][n] for n in NAMES] for r in card])
+    coloured = [[r["scores"] is not None and r["decided"] and n not in r["sourced"] for n in NAMES] for r in card]
+    grid = np.array([[r["scores"][n] if ok else np.nan for n, ok in zip(NAMES, row_ok, strict=True)]
+                     for r, row_ok in zip(card, coloured, strict=True)])
     fig, ax = plots.figure("Scorecard: each framework's score per scenario (1 = the best)", xlabel="framework",
-                           ylabel="scenario (source of the evidence)", figsize=(8, 6.5))
+                           ylabel="scenario (where the evidence comes from)", figsize=(8.5, 6.5))
     image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    ax.set_facecolor("lightgrey")
+    ax.set_facecolor("white")
     ax.set_xticks(range(len(NAMES)), NAMES)
     ax.set_yticks(range(len(card)), [f"{r['scenario']} ({r['notebook'][:2] if r['notebook'] else 'sources'})"
                                      for r in card])
     ax.grid(False)
-    for i, row in enumerate(grid):
-        for j, value in enumerate(row):
-            ax.text(j, i, "not measured" if np.isnan(value) else f"{value:.2f}", ha="center", va="center",
-                    color="black" if np.isnan(value) or value > 0.6 else "white", fontsize=9)
-    fig.colorbar(image, ax=ax, label="score (share of the best, 0-1)")
+    for i, row in enumerate(card):
+        for j, name in enumerate(NAMES):
+            if coloured[i][j]:
+                value = grid[i, j]
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=9,
+                        color="black" if value > 0.6 else "white")
+                continue
+            sourced = row["scores"] is not None and name in row["sourced"]
+            undecided = row["scores"] is not None and not sourced
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="lightgrey" if sourced else "whitesmoke",
+                                   hatch="///" if undecided else None, edgecolor="darkgrey", lw=0))
+            label = ("not measured" if row["scores"] is None else f"{row['scores'][name]:.2f} source" if sourced
+                     else f"{row['scores'][name]:.2f} cannot tell")
+            ax.text(j, i, label, ha="center", va="center", fontsize=8, color="dimgrey", style="italic")
+    fig.colorbar(image, ax=ax, label="score of a decided, measured row (share of the best, 0-1)")
     fig.tight_layout()
     return fig
 
 
+OUTCOMES = ("holds", "holds in part", "does not hold", "cannot tell", "not measured")
+
+
+def _claim_status(r) -> tuple[str, str]:
+    """(outcome, the line's text after the colon) for one row; outcome is one of OUTCOMES or "new row"."""
+    claim, leaders, verdict = r["claim_2019"], r["leaders"], r["verdict"]
+    if claim not in NAMES:
+        return "new row", f"new row: {verdict}"
+    if r["kind"] == NOT_MEASURED:
+        return "not measured", verdict
+    if not r["decided"]:
+        contenders = verdict.removeprefix("cannot tell: ")
+        return "cannot tell", (f"cannot tell ({contenders}): no longer a reason to pick {claim}" if claim in contenders
+                               else f"does not hold: {contenders} lead (cannot tell which)")
+    if leaders == [claim]:
+        return "holds", "holds"
+    if claim in leaders:
+        return "holds in part", f"holds in part: {claim} shares the lead ({verdict})"
+    return "does not hold", f"does not hold: {verdict} {'leads' if len(leaders) == 1 else 'lead'}"
+
+
+def claim_outcomes(card) -> dict:
+    """{scenario: outcome} for each 2019 claim (the rows the 2019 table had), outcome one of OUTCOMES."""
+    _check_card(card)
+    return {r["scenario"]: outcome for r in card if (outcome := _claim_status(r)[0]) != "new row"}
+
+
 def claim_check(card) -> str:
-    """One line per scenario: the 2019 pick, today's verdict, and whether the claim holds."""
+    """One line per scenario: the 2019 pick, today's recorded verdict, and whether the claim holds."""
     _check_card(card)
     lines = []
     for r in card:
-        if r["scores"] is None or r["verdict"] == CONTENDED:
-            status = r["verdict"]
-        elif r["claim_2019"] not in NAMES:
-            status = f"new row: {r['verdict']}"
-        elif r["verdict"] == r["claim_2019"]:
-            status = "holds"
-        elif r["claim_2019"] in r["verdict"] or r["verdict"] == "all three":
-            status = f"cannot tell ({r['verdict']}): no longer a reason to pick {r['claim_2019']}"
-        elif r["verdict"].startswith("cannot tell"):
-            status = f"does not hold: {r['verdict'].removeprefix('cannot tell: ')} lead (cannot tell which)"
-        else:
-            status = f"does not hold: {r['verdict']} leads"
-        kind = "" if r["kind"] in ("measured", "not measured") else f" [{r['kind']}]"
-        lines.append(f"{r['scenario']} (2019: {r['claim_2019']}): {status}{kind}")
+        kind = "" if r["kind"] in (MEASURED, NOT_MEASURED) else f" [{r['kind']}]"
+        lines.append(f"{r['scenario']} (2019: {r['claim_2019']}): {_claim_status(r)[1]}{kind}")
     return "\n".join(lines)

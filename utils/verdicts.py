@@ -35,7 +35,7 @@ cannot tell) and one `Verdict` shape (who leads, the estimate, its interval, the
 - scores over a handful of items (notebook 04's bugs, notebook 06's measures): `compare_items`, a
   bootstrap of the mean paired difference over the items (SCORE_MARGIN: a quarter of the scale, one
   point of 04's 0-4 message score), so one item more or less cannot flip a decided verdict.
-A scenario's verdict across the three frameworks (`scenario_verdict`) is the best one's comparison with
+A scenario's verdict across the three frameworks (`utils.scenarios`) is the best one's comparison with
 each other one: the measuring notebooks record it, and notebook 07 reads it and never re-judges.
 """
 
@@ -59,7 +59,8 @@ WEIGHTED_MARGIN = 0.10  # notebook 07's weighted totals of shares (0-1): closer 
 WORDS = ("about the same", "larger", "smaller")
 
 
-def _values(values) -> dict[str, float]:
+def positive_values(values) -> dict[str, float]:
+    """`values` if it is a non-empty {name: positive number}; else TypeError/ValueError saying what was expected."""
     check_dict("values", values)
     if not values:
         raise ValueError("values is empty: give at least one {name: measured value}")
@@ -69,7 +70,8 @@ def _values(values) -> dict[str, float]:
     return values
 
 
-def _number(value) -> str:
+def short_number(value) -> str:
+    """A count as it is ("23"), any other number to 3 significant digits ("0.175")."""
     return f"{value:g}" if isinstance(value, int) or float(value).is_integer() else f"{value:.3g}"
 
 
@@ -97,7 +99,7 @@ class Comparison:
     def __str__(self) -> str:
         big, small = (self.a, self.b) if self.ratio >= 1 else (self.b, self.a)
         factor = max(self.ratio, 1 / self.ratio)
-        both = f"{self.a} {_number(self.value_a)} vs {self.b} {_number(self.value_b)}"
+        both = f"{self.a} {short_number(self.value_a)} vs {self.b} {short_number(self.value_b)}"
         if self.word == "about the same":
             return f"{both}: about the same ({big} is {factor:.2f}x {small}, within {self.close:.0%})"
         return f"{both}: {self.a} is {factor:.2f}x {self.word} (more than {self.close:.0%} apart)"
@@ -105,7 +107,7 @@ class Comparison:
 
 def judge(values: dict, a: str, b: str, close: float = CLOSE) -> Comparison:
     """Compare values[a] with values[b]: "about the same" within `close`, else "larger" or "smaller"."""
-    values = _values(values)
+    values = positive_values(values)
     close = check_number("close", close, minimum=0)
     for name in (a, b):
         if name not in values:
@@ -115,7 +117,7 @@ def judge(values: dict, a: str, b: str, close: float = CLOSE) -> Comparison:
 
 def tiers(values: dict, close: float = CLOSE) -> list[list[str]]:
     """The names from smallest to largest value, in tiers of neighbours that are about the same (see above)."""
-    values = _values(values)
+    values = positive_values(values)
     close = check_number("close", close, minimum=0)
     groups: list[list[str]] = []
     for name in sorted(values, key=values.get):
@@ -128,7 +130,7 @@ def tiers(values: dict, close: float = CLOSE) -> list[list[str]]:
 
 def ranking_line(values: dict, close: float = CLOSE) -> str:
     """The tiers as one line, smallest first: "A 10 ≈ B 11 < C 30" ("<": every pair across it is apart)."""
-    return " < ".join(" ≈ ".join(f"{name} {_number(values[name])}" for name in tier)
+    return " < ".join(" ≈ ".join(f"{name} {short_number(values[name])}" for name in tier)
                       for tier in tiers(values, close))
 
 
@@ -168,7 +170,8 @@ class RepeatVerdict:
         return self.why
 
 
-def _samples(name: str, values) -> np.ndarray:
+def positive_samples(name: str, values) -> np.ndarray:
+    """`values` as a flat float array of positive finite measurements; TypeError/ValueError naming `name`."""
     try:
         out = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError):
@@ -219,7 +222,7 @@ def compare_repeats(a: str, samples_a, b: str, samples_b, rounds=None, margin: f
     """
     check_str("a", a)
     check_str("b", b)
-    sa, sb = _samples("samples_a", samples_a), _samples("samples_b", samples_b)
+    sa, sb = positive_samples("samples_a", samples_a), positive_samples("samples_b", samples_b)
     margin = check_number("margin", margin, minimum=0)
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
     flip = b < a
@@ -322,122 +325,3 @@ def compare_items(a: str, scores_a, b: str, scores_b, scale: float, margin: floa
                        f"{leader} leads ({numbers}: the whole interval is beyond {width:g})")
     return Verdict(a, b, "cannot tell", None, gap, (low, high), margin, rule,
                    f"{a} vs {b}: cannot tell ({numbers}: the interval crosses the {width:g} margin)")
-
-
-def scenario_verdict(best: str, comparisons, scores: dict, evidence: str) -> dict:
-    """One scenario's verdict across the frameworks, from `best`'s comparison with each other framework.
-
-    Args:
-        best: the framework with the best estimate.
-        comparisons: one Verdict or RepeatVerdict per other framework, each between `best` and it.
-        scores: {framework: share of the best, 0-1} (the figure's colour; only meaningful when decided).
-        evidence: the numbers the comparisons used, in words.
-    Returns:
-        A JSON-able dict for results.record: "verdict" ("PyTorch", "Keras and PyTorch" for a measured tie,
-        "all three", or "cannot tell: Keras or PyTorch"), "leaders", "decided", "scores", "evidence",
-        "rule" and "comparisons" (each comparison's why). Notebook 07 prints it as it is.
-    """
-    check_str("best", best)
-    check_dict("scores", scores)
-    check_str("evidence", evidence)
-    names = list(scores)
-    if best not in names:
-        raise ValueError(f"best {best!r} must be one of the scored frameworks {names}")
-    tied, unsure = [best], []
-    for c in comparisons:
-        other = c.b if c.a == best else c.a
-        if best not in (c.a, c.b) or other not in names:
-            raise ValueError(f"each comparison must be between {best!r} and another of {names}, got {c.a!r} vs {c.b!r}")
-        if c.word == "leads" and c.leader != best:
-            raise ValueError(f"{c.leader} leads {best} ({c.why}): pass the framework with the best estimate as best")
-        (tied if c.word == "about the same" else unsure if c.word == "cannot tell" else []).append(other)
-    order = sorted(tied + unsure, key=names.index)
-    if unsure:
-        verdict = "cannot tell: " + " or ".join(order)
-    elif len(tied) == len(names) and len(names) > 2:
-        verdict = "all three" if len(names) == 3 else "all"
-    else:
-        verdict = " and ".join(order)
-    rules = sorted({getattr(c, "rule", None) or f"repeated measurements: a ratio within {c.margin:.0%} is "
-                    "about the same, judged on its 95% interval" for c in comparisons})
-    return {"verdict": verdict, "leaders": sorted(tied, key=names.index), "decided": not unsure,
-            "scores": {n: round(float(v), 3) for n, v in scores.items()}, "evidence": evidence,
-            "rule": "; ".join(rules), "comparisons": [c.why for c in comparisons]}
-
-
-def _other_leads(comparisons, best):
-    """The framework that leads `best` in one of its comparisons, or None."""
-    return next((c.leader for c in comparisons if c.word == "leads" and c.leader != best), None)
-
-
-def counts_scenario(counts: dict, what: str, lower_is_better: bool = True, close: float = CLOSE) -> dict:
-    """A scenario's verdict (`scenario_verdict`) from one exact count per framework, e.g. lines of code.
-
-    Args:
-        counts: {framework: count}, in the order the frameworks are shown.
-        what: what was counted, e.g. "lines of code for the same classifier".
-    """
-    counts = _values(counts)
-    check_str("what", what)
-    best = (min if lower_is_better else max)(counts, key=counts.get)
-    comparisons = [compare_counts(best, counts[best], n, counts[n], close, lower_is_better)
-                   for n in counts if n != best]
-    shares = {n: counts[best] / v if lower_is_better else v / counts[best] for n, v in counts.items()}
-    return scenario_verdict(best, comparisons, shares,
-                            f"{what}: " + ", ".join(f"{n} {_number(v)}" for n, v in counts.items()))
-
-
-def items_scenario(scores: dict, what: str, scale: float, higher_is_better: bool = True,
-                   margin: float = SCORE_MARGIN) -> dict:
-    """A scenario's verdict from each framework's scores on the same items (e.g. 04's bugs, 06's measures).
-
-    Args:
-        scores: {framework: [one score per item, the same items in the same order]}.
-        scale: the score's full range (the margin is `margin` * scale).
-    """
-    check_dict("scores", scores)
-    check_str("what", what)
-    if len(scores) < 2:
-        raise ValueError(f"scores must hold at least two frameworks, got {sorted(scores)}")
-    means = {n: float(np.mean(np.asarray(v, dtype=float))) if len(v) else math.nan for n, v in scores.items()}
-    best = (max if higher_is_better else min)(scores, key=lambda n: means[n] if means[n] == means[n] else -math.inf)
-
-    def compare(winner):
-        return [compare_items(winner, scores[winner], n, scores[n], scale, margin, higher_is_better)
-                for n in scores if n != winner]
-
-    comparisons = compare(best)
-    top = max(abs(m) for m in means.values()) or 1.0
-    shares = {n: (m / top if higher_is_better else (min(means.values()) / m if m else 1.0)) for n, m in means.items()}
-    items = min(len(v) for v in scores.values())
-    return scenario_verdict(best, comparisons, shares, f"{what}, mean over {items} items (0-{scale:g}): "
-                            + ", ".join(f"{n} {m:.2f}" for n, m in means.items()))
-
-
-def repeats_scenario(samples: dict, what: str, rounds: dict | None = None, lower_is_better: bool = True,
-                     margin: float = REPEAT_MARGIN, unit: str = "", labels: dict | None = None) -> dict:
-    """A scenario's verdict from repeated measurements per framework (times, throughputs), by `compare_repeats`.
-
-    Args:
-        samples: {framework: [positive measurements]}.
-        rounds: {framework: [the round of each sample]}: pairs the frameworks' samples by round.
-        unit: printed after each median ("ms"); labels: {framework: what was measured, e.g. "Keras/JAX"}.
-    """
-    check_dict("samples", samples)
-    check_str("what", what)
-    if len(samples) < 2:
-        raise ValueError(f"samples must hold at least two frameworks, got {sorted(samples)}")
-    medians = {n: float(np.median(_samples(f"samples[{n!r}]", v))) for n, v in samples.items()}
-    best = (min if lower_is_better else max)(samples, key=medians.get)
-    for _ in samples:  # the median's best can lose the paired comparison: then the winner is judged instead
-        comparisons = [compare_repeats(best, samples[best], n, samples[n],
-                                       None if rounds is None else (rounds[best], rounds[n]), margin, lower_is_better)
-                       for n in samples if n != best]
-        winner = _other_leads(comparisons, best)
-        if winner is None:
-            break
-        best = winner
-    shares = {n: medians[best] / m if lower_is_better else m / medians[best] for n, m in medians.items()}
-    labels, unit = labels or {}, f" {unit}" if unit else ""
-    return scenario_verdict(best, comparisons, shares, f"{what}, median of the repeats: " + ", ".join(
-        f"{n}{f' ({labels[n]})' if n in labels else ''} {m:.3g}{unit}" for n, m in medians.items()))

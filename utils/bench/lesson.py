@@ -6,13 +6,15 @@ Used by notebook 02 (speed). The exercises' expected answers are computed here, 
 
 from __future__ import annotations
 
+from utils import scenarios
 from utils.bench import gpu
-from utils.bench.claims import PYTORCH_SHORT, TF_PYTORCH_EQUAL, judge_claims
+from utils.bench.claims import judge_claims
 from utils.bench.configs import CONFIGS
 from utils.bench.record import MEASURED
-from utils.bench.verdict import Verdict, contention_summary, verdict
+from utils.bench.verdict import Verdict, clean_samples, contention_summary, verdict
 from utils.checks import check_dict, check_int, check_str
 from utils.exercises import check, check_function, not_a_choice, report
+from utils.verdicts import MIN_REPEATS
 
 
 def progress_bar(description: str = "benchmark"):
@@ -97,13 +99,42 @@ def check_best_share(record: dict, workload: str, batch: int, answer) -> object:
         "3", f"{CONFIGS[answer].label} is told apart from the best on this run; look at the % peak column again")
 
 
+SCENARIOS = {"short training duration": ("small", "mlp", 64), "high performance": ("large", "mlp", 256)}
+
+
+def speed_scenario(record: dict, workload: str, batch: int, what: str) -> dict | None:
+    """A scenario's verdict (`scenarios.repeats_scenario`) from the fastest configuration of each framework.
+
+    The samples are ms per step, the rounds another program held the CPU in left out, paired by round.
+    None when a framework has no measured cell or fewer than MIN_REPEATS clean rounds (07: not measured).
+    """
+    from utils.frameworks import COMPARED, framework
+
+    names = [f.name for f in COMPARED]
+
+    check_dict("record", record)
+    contended = {i for i, r in enumerate(record["rounds"]) if r.get("contended")}
+    fastest: dict = {}
+    for cell in record["results"]:
+        if cell["state"] in MEASURED and (cell["workload"], cell["batch"]) == (workload, batch):
+            name = framework(cell["framework"]).name
+            if name not in fastest or cell["median_s"] < fastest[name]["median_s"]:
+                fastest[name] = cell
+    kept = {n: clean_samples(fastest[n], contended) for n in names if n in fastest}
+    if len(kept) < len(names) or min(len(k[0]) for k in kept.values()) < MIN_REPEATS:
+        return None
+    return scenarios.repeats_scenario({n: [1e3 * s for s in k[0]] for n, k in kept.items()}, what,
+                                     rounds={n: k[1] for n, k in kept.items()}, unit="ms",
+                                     labels={n: fastest[n]["label"] for n in kept})
+
+
 def key_results(small: dict, big: dict) -> dict:
     """Notebook 02's key results for `utils.results.record` (read by notebook 07's scorecard).
 
+    "verdicts": the scenarios 02 decides (SCENARIOS: the small MLP at batch 64, the large one at batch 256),
+    each from the fastest configuration of each framework (`speed_scenario`; absent when not measured);
     "ms_per_step": each framework's best median ms per step on the small model (Keras: any back end);
-    "claims": each 2019 claim's outcome per case of both runs (`claims.judge_claims`);
-    "contended": True when the small run cannot rank the frameworks: every comparison of their fastest
-    configurations (TensorFlow against PyTorch, PyTorch against the others) says "cannot tell".
+    "claims": each 2019 claim's outcome per case of both runs (`claims.judge_claims`).
     """
     from utils.frameworks import framework
 
@@ -114,10 +145,13 @@ def key_results(small: dict, big: dict) -> dict:
         if r["state"] in MEASURED:
             name = framework(r["framework"]).name
             best[name] = min(best.get(name, float("inf")), round(1e3 * r["median_s"], 4))
-    judged = {"small": judge_claims(small), "large": judge_claims(big)}
-    ranking = [r["outcome"] for r in judged["small"] if r["claim"] in (TF_PYTORCH_EQUAL, PYTORCH_SHORT)]
-    return {"ms_per_step": best,
-            "contended": all(outcome == "cannot tell" for outcome in ranking),
+    runs = {"small": small, "large": big}
+    judged = {run: judge_claims(record) for run, record in runs.items()}
+    scenarios = {scenario: speed_scenario(runs[run], workload, batch, f"ms per training step, {run} MLP at batch "
+                                          f"{batch}, fastest configuration of each framework")
+                 for scenario, (run, workload, batch) in SCENARIOS.items()}
+    return {"verdicts": {k: v for k, v in scenarios.items() if v is not None},
+            "ms_per_step": best,
             "claims": {f"{r['claim']} ({run}: {r['workload']}, batch {r['batch']})": r["outcome"]
                        for run, rows in judged.items() for r in rows},
             "states": {r["config"]: r["state"] for r in small["results"]},

@@ -56,7 +56,7 @@ def _why_not(cell: dict) -> str | None:
     return None
 
 
-def _clean(cell: dict, contended: set) -> tuple[list, list]:
+def clean_samples(cell: dict, contended: set) -> tuple[list, list]:
     """The cell's samples and round indices, without the rounds another program held the CPU in."""
     kept = [(s, r) for s, r in zip(cell["samples_s"], cell["rounds"], strict=True) if r not in contended]
     return [s for s, _ in kept], [r for _, r in kept]
@@ -80,7 +80,7 @@ def verdict(record: dict, a: str, b: str, workload: str, batch: int, margin: flo
         return Verdict(a, b, "cannot tell", None, f"Cannot tell on this run {where}: " + "; ".join(reasons) + ".",
                        basis="; ".join(reasons))
     contended = {i for i, r in enumerate(record["rounds"]) if r.get("contended")}
-    (sa, ra), (sb, rb) = _clean(ca, contended), _clean(cb, contended)
+    (sa, ra), (sb, rb) = clean_samples(ca, contended), clean_samples(cb, contended)
     left_out = len(ca["samples_s"]) - len(sa) + len(cb["samples_s"]) - len(sb)
     busy = f"; {left_out} samples left out, timed while another program held the CPU" if left_out else ""
     both = f"{ca['label']} {_ms(ca['median_s'])}, {cb['label']} {_ms(cb['median_s'])}"
