@@ -32,7 +32,7 @@ One notebook each
     debugging, bugs, debug_report   captured errors and their scores, the bug catalogue, tables (04)
     shards, streaming, distributed  a dataset on disk, pipelines measured, data parallel (05)
     popularity, popularity_plots    sourced popularity figures, rankings, figures (06)
-    scorecard, recommender          the 2019 scenarios with the verdicts 01-06 and 08 recorded; priorities -> ranking (07)
+    scorecard, recommender          the verdicts 01-06 and 08 recorded, per 2019 scenario; priorities -> ranking (07)
     deployment, deployment_report   export paths reloaded in their runtimes, measured; tables, verdict (08)
 
 The workshop kit (no notebook imports it)
