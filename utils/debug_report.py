@@ -3,18 +3,13 @@
 Used by notebook 04.
 
     captures = {bug: {fw: debugging.capture(bugs.LOUD[bug][fw]) for fw in ...} for bug in bugs.LOUD_BUGS}
-    print(debug_report.loud_table(captures))
     result = debug_report.score_summary(captures, findings)
     verdict = debug_report.message_verdict(result)           # the judge's dict, for results.record
     print(debug_report.debugging_verdict(result, verdict))
-    fig, ax = debug_report.loss_figure(runs, "shuffled_labels")
 
-Each loud bug gets the error-message score of `utils.debugging` (0-4: a silent wrong result 0, the right
-result 4, an exception 1 plus a point each for naming the culprit, showing both sides, and being short).
-The verdict is not decided here: `message_verdict` hands each framework's scores over the same planted
-bugs to the series' one judge, `utils.verdicts.items_scenario` (a bootstrap over the bugs: "cannot tell"
-when resampling the bugs moves a comparison across its margin), and every sentence of
-`debugging_verdict` is computed from the dict it returns.
+Each loud bug gets the error-message score of `utils.debugging` (its rubric is stated there). The verdict is
+not decided here: `message_verdict` hands the scores to the one judge, `utils.scenarios.items_scenario` (a
+bootstrap over the bugs), and every sentence of `debugging_verdict` is computed from the dict it returns.
 """
 
 from __future__ import annotations
@@ -23,7 +18,7 @@ import functools
 
 import numpy as np
 
-from utils import bugs, data, debugging, plots, training, verdicts
+from utils import bugs, data, debugging, plots, scenarios, training
 from utils.checks import check_choice, check_dict, check_int, check_str
 from utils.exercises import not_a_choice, report
 from utils.frameworks import COMPARED, COMPARED_IDS, framework
@@ -34,8 +29,6 @@ SUMMARY_KEYS = ("loud_raised", "loud_right", "loud_wrong", "scores", "mean_score
 WHAT = "error-message score over the same planted bugs"  # what the verdict judges
 CLAIM = "PyTorch"  # the 2019 claim: "PyTorch has better debugging capabilities than the other two"
 
-
-# ---- argument checks (before any work) -----------------------------------------------------------
 
 def _check_catalogue(name: str, value: dict, bug_names, item_ok, item_kind: str, every_framework: bool) -> None:
     check_dict(name, value)
@@ -48,9 +41,8 @@ def _check_catalogue(name: str, value: dict, bug_names, item_ok, item_kind: str,
             check_choice(f"{name}[{bug!r}] key", fw, COMPARED_IDS)
             if not item_ok(item):
                 raise TypeError(f"{name}[{bug!r}][{fw!r}] must be {item_kind}, got {type(item).__name__}")
-        missing = [fw for fw in COMPARED_IDS if fw not in per]
-        if every_framework and missing:
-            raise ValueError(f"{name}[{bug!r}] lacks framework(s) {missing}")
+        if every_framework and [fw for fw in COMPARED_IDS if fw not in per]:
+            raise ValueError(f"{name}[{bug!r}] lacks framework(s) {[fw for fw in COMPARED_IDS if fw not in per]}")
 
 
 def _check_captures(captures, every_framework: bool = False) -> None:
@@ -59,11 +51,8 @@ def _check_captures(captures, every_framework: bool = False) -> None:
 
 
 def _check_findings(findings) -> None:
-    def pair(item):
-        return isinstance(item, tuple) and len(item) == 2 and all(isinstance(f, debugging.Finding) for f in item)
-
-    _check_catalogue("findings", findings, bugs.SILENT_BUGS, pair, "a (buggy, fixed) pair of debugging.Finding",
-                     False)
+    _check_catalogue("findings", findings, bugs.SILENT_BUGS, lambda item: isinstance(item, tuple) and len(item) == 2
+                     and all(isinstance(f, debugging.Finding) for f in item), "a (buggy, fixed) Finding pair", False)
 
 
 def _check_result(result) -> None:
@@ -76,22 +65,21 @@ def _check_result(result) -> None:
         if missing:
             raise ValueError(f"result[{name!r}] lacks {missing}: pass what debug_report.score_summary returns")
         check_dict(f"result[{name!r}]['scores']", r["scores"])
+        bad = {b: v for b, v in r["scores"].items() if isinstance(v, bool) or not isinstance(v, int | float)
+               or not 0 <= v <= debugging.MAX_SCORE}
+        if bad:
+            raise ValueError(f"result[{name!r}]['scores'] must hold scores from 0 to {debugging.MAX_SCORE}, got {bad}")
     if len(result) < 2:
         raise ValueError(f"result must hold at least two frameworks to compare, got {sorted(result)}")
     items = [list(r["scores"]) for r in result.values()]
     if not items[0] or any(i != items[0] for i in items):
         raise ValueError(f"result's frameworks must be scored on the same bugs in the same order, got {items}")
-    for name, r in result.items():
-        for bug, value in r["scores"].items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= debugging.MAX_SCORE:
-                raise ValueError(f"result[{name!r}]['scores'][{bug!r}] must be a score from 0 to "
-                                 f"{debugging.MAX_SCORE}, got {value!r}")
 
 
 # ---- tables, summary, verdict --------------------------------------------------------------------
 
-OUTCOME_WORDS = {"raised": "exception", "right": "right result", "wrong": "silent wrong"}
-NAMED_SHORT = {"layer": "layer", "operation": "op", "shape": "shape", "your line": "line"}
+OUTCOME_WORDS, NAMED_SHORT = ({"raised": "exception", "right": "right result", "wrong": "silent wrong"},
+                              {"layer": "layer", "operation": "op", "shape": "shape", "your line": "line"})
 
 
 def _score(bug: str, fw: str, seen) -> debugging.Score:
@@ -106,13 +94,12 @@ def loud_table(captures: dict) -> str:
     for bug, per_framework in captures.items():
         for fw, seen in per_framework.items():
             s = _score(bug, fw, seen)
-            raised = s.outcome == "raised"
+            points = ((", ".join(NAMED_SHORT[n] for n in s.named) or "nothing"), s.both_sides, s.lines, s.short)
             rows.append({"bug": bug, "framework": framework(fw).name, "what the learner sees": seen.summary(52),
-                         "outcome": OUTCOME_WORDS[s.outcome],
-                         "culprit named by": (", ".join(NAMED_SHORT[n] for n in s.named) or "nothing") if raised
-                         else "-",
-                         "sides": s.both_sides if raised else "-", "lines": s.lines if raised else "-",
-                         "short": s.short if raised else "-", "score": f"{s.total}/{debugging.MAX_SCORE}"})
+                         "outcome": OUTCOME_WORDS[s.outcome], **dict(zip(
+                             ("culprit named by", "sides", "lines", "short"),
+                             points if s.outcome == "raised" else ("-",) * 4, strict=True)),
+                         "score": f"{s.total}/{debugging.MAX_SCORE}"})
     return text_table(rows)
 
 
@@ -131,15 +118,12 @@ def silent_table(findings: dict) -> str:
 
 def score_summary(captures: dict, findings: dict) -> dict:
     """Per framework: each loud bug's score, their mean, how the bugs ended, silent bugs planted and flagged.
-
     Args:
         captures: {loud bug: {framework id: debugging.Capture}}, every framework for each bug.
         findings: {silent bug: {framework id: (finding on the buggy run, finding on the fixed run)}}.
 
-    Returns:
-        {framework name: {"scores" ({loud bug: score 0-4}, the same bugs for all), "mean_score",
-        "loud_raised", "loud_right" (no exception, the fixed code's result), "loud_wrong" (no exception,
-        a wrong result), "silent_planted", "silent_flagged" (bugs flagged while the fixed run passed)}}.
+    Returns {framework name: {"scores" ({loud bug: 0-4}), "mean_score", "loud_raised", "loud_right", "loud_wrong",
+    "silent_planted", "silent_flagged" (flagged while the fixed run passed)}}.
     """
     _check_captures(captures, every_framework=True)
     _check_findings(findings)
@@ -170,55 +154,41 @@ def summary_table(result: dict) -> str:
 
 
 def message_verdict(result: dict) -> dict:
-    """The judge's verdict on the messages: `verdicts.items_scenario` over each framework's per-bug scores."""
+    """The verdict on the messages: `scenarios.items_scenario` (the one judge) over the per-bug scores."""
     _check_result(result)
-    return verdicts.items_scenario({name: list(r["scores"].values()) for name, r in result.items()},
+    return scenarios.items_scenario({name: list(r["scores"].values()) for name, r in result.items()},
                                    what=WHAT, scale=debugging.MAX_SCORE)
 
 
-def _check_verdict(verdict) -> None:
-    check_dict("verdict", verdict)
-    missing = [k for k in ("verdict", "leaders", "decided", "evidence", "rule", "comparisons") if k not in verdict]
-    if missing:
-        raise ValueError(f"verdict lacks {missing}: pass what debug_report.message_verdict returns")
-
-
-def claim_holds(verdict: dict, name: str = CLAIM) -> str:
-    """Whether "`name` is easier to debug" holds, from the judge's dict: holds / holds in part / does not hold /
-    cannot tell, with the reason in words from the dict."""
-    _check_verdict(verdict)
-    check_str("name", name)
+def _claim(verdict: dict, name: str = CLAIM) -> str:
+    """Whether "`name` is easier to debug" holds, from the judge's dict (holds / in part / not / cannot tell)."""
     leaders = list(verdict["leaders"])
     if verdict["decided"]:
-        if leaders == [name]:
-            return f"holds: {name}'s messages lead"
         if name in leaders:
             others = " and ".join(n for n in leaders if n != name)
-            return f"holds in part: {name} shares the lead with {others}"
+            return f"holds in part: {name} shares the lead with {others}" if others else f"holds: {name} leads"
         return f"does not hold: {' and '.join(leaders)} lead{'s' if len(leaders) == 1 else ''}, {name} is behind"
-    candidates = verdict["verdict"].split(": ", 1)[-1].split(" or ")
+    candidates = verdict["verdict"].split(": ", 1)[-1].split(" or ")  # "cannot tell: Keras or PyTorch"
     if name in candidates:
-        return (f"cannot tell: resampling the bugs moves the verdict across the margin "
-                f"(any of {', '.join(candidates)} could lead)")
+        return f"cannot tell: resampling the bugs moves the verdict across the margin ({', '.join(candidates)})"
     return f"does not hold: {name} is behind {' or '.join(candidates)} (which of them leads cannot be told)"
 
 
 def debugging_verdict(result: dict, verdict: dict | None = None) -> str:
     """The verdict on the 2019 claim, every sentence computed from the judge's dict (`message_verdict`)."""
     _check_result(result)
-    if verdict is None:
-        verdict = message_verdict(result)
-    _check_verdict(verdict)
+    verdict = message_verdict(result) if verdict is None else check_dict("verdict", verdict)
+    missing = [k for k in ("verdict", "leaders", "decided", "evidence", "rule", "comparisons") if k not in verdict]
+    if missing:
+        raise ValueError(f"verdict lacks {missing}: pass what debug_report.message_verdict returns")
     ended = "; ".join(f"{n} {r['loud_raised']} exception(s), {r['loud_right']} right result(s), "
                       f"{r['loud_wrong']} silent wrong result(s)" for n, r in result.items())
     found = "; ".join(f"{n} {len(r['silent_flagged'])} of {r['silent_planted']}" for n, r in result.items())
-    whys = "\n".join(f"  - {why}" for why in verdict["comparisons"])
+    whys = "".join(f"  - {why}\n" for why in verdict["comparisons"])
     how = "decided" if verdict["decided"] else "not decided: resampling the bugs moves it across the margin"
-    return (f"Loud bugs: {ended}.\n"
-            f"Messages ({verdict['evidence']}): {verdict['verdict']} ({how}).\n{whys}\n"
-            f"  Rule: {verdict['rule']}.\n"
-            f"Silent bugs flagged by the checks: {found}.\n"
-            f"Against the 2019 claim that {CLAIM} is easier to debug: {claim_holds(verdict)}.")
+    return (f"Loud bugs: {ended}.\nMessages ({verdict['evidence']}): {verdict['verdict']} ({how}).\n{whys}"
+            f"  Rule: {verdict['rule']}.\nSilent bugs flagged by the checks: {found}.\n"
+            f"Against the 2019 claim that {CLAIM} is easier to debug: {_claim(verdict)}.")
 
 
 def loss_figure(runs: dict, bug: str = "shuffled_labels", classes: int = 10):
@@ -267,27 +237,20 @@ def loss_figure(runs: dict, bug: str = "shuffled_labels", classes: int = 10):
 # ---- exercise checks: one line "Exercise N: ...", never an exception whatever the learner passes ---
 
 def check_keras_evaluate(name: str, func):
-    """Exercise: a Keras `evaluate(model, x)` that must give the same outputs on every call.
-
-    The check builds a model with dropout, calls `func(model, x)` twice on one test batch and compares
-    both results with the model's inference outputs. Prints one line; returns an exercises.Verdict.
-    """
+    """Exercise: a Keras `evaluate(model, x)` giving the model's inference outputs on every call (checked
+    twice on one batch of a model with dropout). Prints one line; returns an exercises.Verdict."""
     check_str("name", name)
     return _guarded(name, lambda: _why_keras_evaluate(func))
 
 
 def check_tf_loss(name: str, func):
-    """Exercise: a TensorFlow `loss_fn(logits, labels)` that must be the mean cross-entropy of logits.
-
-    Prints one line; returns an exercises.Verdict.
-    """
+    """Exercise: a TensorFlow `loss_fn(logits, labels)`, the mean cross-entropy of logits. Prints one line."""
     check_str("name", name)
     return _guarded(name, lambda: _why_tf_loss(func))
 
 
 def check_torch_step(name: str, answer):
     """Exercise: {"check": which check flags the planted bug, "step": a fixed train_step(model, opt, x, y)}.
-
     The check plants the bug itself (bugs.train("torch", "accumulate")), runs every check on it, then
     compares the weights after 5 steps of the learner's step with a correct SGD step's. Prints one
     line; returns an exercises.Verdict.

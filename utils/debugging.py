@@ -23,10 +23,8 @@ The error-message score, stated once (0-4 per planted bug; notebook 04's markdow
      orientation), or your own line: the deepest line of the learner's code (outside the standard library
      and installed packages) shown in the traceback or quoted in the message is the planted `# BUG:` line
      or calls the layer or operation;
-  2. both sides: it shows both things that disagree (both sizes, two different dtypes, the bad label
-     and the number of classes);
+  2. both sides: it shows both things that disagree (both sizes, two dtypes, the label and the classes);
   3. short: the learner reads at most `SHORT_LINES` lines (traceback and message together).
-What a bug's message must name is its `Culprit` (utils.bugs.SCORING).
 """
 
 from __future__ import annotations
@@ -227,17 +225,12 @@ class Culprit:
             raise TypeError(f"layer must be a layer's name, got {self.layer!r}")
         if self.op not in OPERATIONS:
             raise ValueError(f"op must be one of {sorted(OPERATIONS)}, got {self.op!r}")
-        if self.shape is not None and not (isinstance(self.shape, tuple) and self.shape
-                                           and all(isinstance(d, int) and d > 0 for d in self.shape)):
-            raise TypeError(f"shape must be None or a tuple of positive ints, got {self.shape!r}")
+        if self.shape is not None and not (isinstance(self.shape, tuple) and all(type(d) is int for d in self.shape)):
+            raise TypeError(f"shape must be None or a tuple of ints, got {self.shape!r}")
         if self.sides != "dtypes" and not (isinstance(self.sides, tuple) and self.sides and all(
                 isinstance(x, int | str) and not isinstance(x, bool) for x in self.sides)):
             raise ValueError(f"sides must be 'dtypes' or a tuple of sizes (ints) and regular expressions, "
                              f"got {self.sides!r}")
-
-
-OUTCOMES = ("raised", "right", "wrong")
-NAMED_BY = ("layer", "operation", "shape", "your line")
 
 
 @dataclass(frozen=True)
@@ -245,7 +238,7 @@ class Score:
     """One planted bug's error-message score (see the module docstring): what it names, and the total.
 
     outcome: "raised", "right" (no exception, the fixed code's result) or "wrong" (no exception, a wrong
-    result); named: how the message names the culprit (some of NAMED_BY); both_sides, short: 0 or 1.
+    result); named: how the message names the culprit ("layer", "operation", "shape", "your line").
     """
 
     outcome: str
@@ -260,9 +253,8 @@ class Score:
 
     @property
     def total(self) -> int:
-        if self.outcome == "raised":
-            return 1 + self.culprit + self.both_sides + self.short
-        return MAX_SCORE if self.outcome == "right" else 0
+        wrong_or_right = MAX_SCORE if self.outcome == "right" else 0
+        return 1 + self.culprit + self.both_sides + self.short if self.outcome == "raised" else wrong_or_right
 
 
 def _shapes(text: str) -> set[tuple[int, ...]]:
@@ -305,7 +297,6 @@ def score_text(message: str, culprit: Culprit, where: str | None = None, lines: 
 
 def score(seen: Capture, culprit: Culprit, right: bool = False) -> Score:
     """Score a captured run of a planted bug: its message when it raised, else its result.
-
     Args:
         right: when it did not raise, whether it returned the fixed code's result (utils.bugs.right_result).
     """
