@@ -153,9 +153,9 @@ def repeats_scenario(samples: dict, what: str, rounds: dict | None = None, lower
 
 
 def scenario_line(scenario: str, verdict: dict | None) -> str:
-    """One line for a recorded scenario verdict: "flexibility: Keras and PyTorch (why; why)"."""
+    """A recorded scenario verdict as text: "flexibility: Keras and PyTorch", then one indented line per comparison."""
     check_str("scenario", scenario)
     if verdict is None:
         return f"{scenario}: not measured on this run"
     check_dict("verdict", verdict)
-    return f"{scenario}: {verdict['verdict']} ({'; '.join(verdict['comparisons'])})"
+    return "\n".join([f"{scenario}: {verdict['verdict']}", *(f"  {why}" for why in verdict["comparisons"])])
