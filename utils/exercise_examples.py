@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from utils import (
+    checkpoints,
     debug_report,
     defaults,
     deployment_report,
@@ -297,3 +298,17 @@ def _serving():
 
     return [Example(lambda a: deployment_report.check_serving("2: serve", a, model, x), serve,
                     wrong=(other_model, lambda path, x: x[:, :10]))]
+
+
+@example_of(checkpoints.check_prediction)
+def _prediction():
+    def word(answer):
+        return checkpoints.check_prediction("checkpoint: a second backward()", answer, checkpoints.second_backward,
+                                            checkpoints.SECOND_BACKWARD, why="worth another thought")
+
+    def number(answer):
+        return checkpoints.check_prediction("checkpoint: a count", answer, lambda: 7, why="worth another thought")
+
+    return [Example(word, "twice the gradient", ("'twice the gradient'",), _shown(checkpoints.SECOND_BACKWARD),
+                    ("the same", "zero")),
+            Example(number, 7, ("7",), wrong=(6, 8, 7.5))]

@@ -8,7 +8,8 @@ Used by `make learner` (the workshop's handout; the instructor's guide says how)
 In each copy, nbconvert's TagRemovePreprocessor drops the cells tagged "solution"; the rest of the
 "## Solutions" section (its heading, "Solution to exercise N" lines) becomes one note saying where the
 solutions are; and the code cells under "## Exercises" that hold a `...` for the learner to replace lose
-their stored outputs, so no "not yet" (or answer) is printed before the learner runs them.
+their stored outputs (as do the checkpoint cells inside the lesson, tagged `checkpoint`), so no "not yet"
+(or answer) is printed before the learner runs them.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ NOTE = ("## Solutions\n\nThis is the learner's copy: the solutions are not in it
 
 
 def is_exercise(cell, section: str) -> bool:
-    """True for a code cell under "## Exercises" with a `...` for the learner to replace.
+    """True for a code cell under "## Exercises", or tagged `checkpoint`, with a `...` for the learner to replace.
 
     The `...` must be code (Python's Ellipsis), not text in a string or a comment: a check defined under
     the heading may well say "replace the `...`".
     """
-    if cell.cell_type != "code" or section != "exercises":
+    if cell.cell_type != "code" or (section != "exercises" and "checkpoint" not in cell.metadata.get("tags", [])):
         return False
     try:
         tree = ast.parse(cell.source)
