@@ -19,7 +19,7 @@ from utils.checks import check_str
 
 SECOND_BACKWARD = ("the same", "twice the gradient", "zero")
 LAYOUTS = ("(in, out)", "(out, in)")
-LOG_ZERO = ("0.0", "-inf", "nan")
+LOG_ZERO = ("zero", "minus infinity", "not a number")
 PER_EXAMPLE = ("shorter", "about the same", "longer")
 LEADER = ("the same leader", "another leader")
 
@@ -112,7 +112,7 @@ def zero_times_log_zero() -> str:
     import tensorflow as tf
 
     value = float((tf.constant(0.0) * tf.math.log(tf.constant(0.0))).numpy())
-    return "nan" if math.isnan(value) else "-inf" if value == -math.inf else "0.0"
+    return "not a number" if math.isnan(value) else "minus infinity" if value == -math.inf else "zero"
 
 
 def per_example_time(record: dict, config: str, workload: str, small: int, large: int) -> str:

@@ -59,6 +59,7 @@ class Lesson:
     key_points: tuple[str, ...]
     core: bool = True  # in the one-day plan; False: optional
     minutes_source: str = ESTIMATE  # or "dry run YYYY-MM-DD"
+    checkpoints: tuple[str, ...] = ()  # "<title>, minute ~N" for each cell tagged `checkpoint`
 
 
 def notebook_paths(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -100,6 +101,26 @@ def _lines_after(nb, pattern: str) -> list[str]:
     return []
 
 
+CHECK_NAME = re.compile(r""""checkpoint: ([^"]+)"|'checkpoint: ([^']+)'""")
+
+
+def checkpoints(nb, teaching: int) -> tuple[str, ...]:
+    """Each checkpoint (a code cell tagged `checkpoint`) as "<title>, minute ~N" of the teaching time.
+
+    The title is the name its check gives ("checkpoint: <title>", in that cell or the next one that names
+    one); the minute is its place among the cells before "## Verdict", scaled to the teaching minutes.
+    """
+    verdict = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and re.search(
+        r"^## Verdict", c.source, re.M)), len(nb.cells))
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "checkpoint" in cell.metadata.get("tags", []):
+            named = (m.group(1) or m.group(2) for c in nb.cells[i:] if (m := CHECK_NAME.search(c.source)))
+            title = next(named, "untitled")
+            found.append(f"{title}, minute ~{round(teaching * i / max(verdict, 1))}")
+    return tuple(found)
+
+
 def read_lesson(path: Path) -> Lesson:
     """The frame of one notebook; ValueError naming what is missing."""
     path = Path(path)
@@ -120,7 +141,7 @@ def read_lesson(path: Path) -> Lesson:
         raise ValueError(f"{path.name} has no {', no '.join(missing)}")
     return Lesson(path.name[:2], path.name, title.group(1).strip(), " ".join(first[1].split()),
                   minutes["teaching_minutes"], minutes["exercise_minutes"], objectives, key_points,
-                  minutes["core"], minutes["minutes_source"])
+                  minutes["core"], minutes["minutes_source"], checkpoints(nb, minutes["teaching_minutes"]))
 
 
 def read_lessons(folder: Path = NOTEBOOKS) -> list[Lesson]:
@@ -242,6 +263,8 @@ def lesson_markdown(lesson: Lesson, timings: dict) -> str:
     if cells:
         out[-1] += f" Longest waits on {words}: " + "; ".join(
             f"cell [{c['cell']}] `{c['source'][:SNIPPET]}` {c['seconds']:.0f} s" for c in cells) + "."
+    out += ["", f"**Checkpoint{'s' * (len(lesson.checkpoints) > 1)}** (a short checked exercise inside the lesson; "
+            f"check the room): {'; '.join(lesson.checkpoints)}."][:2 * bool(lesson.checkpoints)]
     out += ["", "**Objectives.** After this notebook, learners can", *[f"- {o}" for o in lesson.objectives]]
     return "\n".join(out)
 
