@@ -17,8 +17,9 @@ def test_two_replicas_equal_one_process_and_summing_fails(engine):
 
 
 def test_throughput_on_one_and_two_replicas():
-    result = distributed.data_parallel("torch", reductions="mean", steps=3, batch_size=16)
-    assert set(result["examples_per_s"]) == {"1", "2"} and min(result["examples_per_s"].values()) > 0
+    result = distributed.data_parallel("torch", reductions="mean", steps=3, batch_size=16, repeats=3)
+    speeds = result["examples_per_s"]
+    assert set(speeds) == {"1", "2"} and all(len(s) == 3 and min(s) > 0 for s in speeds.values())
     assert distributed.equivalent(result)
 
 
@@ -58,6 +59,7 @@ def test_free_port_and_cores():
     ({"lr": 0}, ValueError, "lr"),
     ({"seed": -1}, ValueError, "seed"),
     ({"timeout": 0}, ValueError, "timeout"),
+    ({"repeats": 0}, ValueError, "repeats"),
 ])
 def test_bad_arguments_fail_before_anything_starts(kwargs, error, message):
     with pytest.raises(error, match=message):

@@ -83,7 +83,7 @@ def max_difference(a: dict, b: dict) -> float:
 
 
 def data_parallel(engine: str, replicas: int = 2, batch_size: int = 64, reductions=REDUCTIONS, steps: int = 0,
-                  lr: float = 0.1, seed: int = 0, timeout: float = 300) -> dict:
+                  lr: float = 0.1, seed: int = 0, timeout: float = 300, repeats: int = 3) -> dict:
     """One data-parallel SGD step on `engine`, compared with one process's step on the whole batch.
 
     Args:
@@ -91,10 +91,11 @@ def data_parallel(engine: str, replicas: int = 2, batch_size: int = 64, reductio
         replicas: how many replicas share the batch; at most the usable CPU cores.
         batch_size: the global batch, split evenly between the replicas.
         reductions: "mean" (gradients averaged over the replicas: right) and/or "sum" (the bug).
-        steps: also time this many training steps on 1 replica and on `replicas` (0: no timing).
+        steps: also time this many training steps on 1 replica and on `replicas` (0: no timing), `repeats`
+            times each (the repeats `utils.verdicts.compare_repeats` judges).
     Returns:
         {"engine", "replicas", "batch_size", "tolerance", "max_difference": {reduction: float},
-         "examples_per_s": {"1": float, str(replicas): float} (empty when steps == 0)}.
+         "examples_per_s": {"1": [one per repeat], str(replicas): [one per repeat]} (empty when steps == 0)}.
     Raises:
         TypeError/ValueError for bad arguments (before anything starts), DistributedError when a run fails.
     """
@@ -112,8 +113,9 @@ def data_parallel(engine: str, replicas: int = 2, batch_size: int = 64, reductio
     check_number("lr", lr, minimum=0, inclusive=False)
     check_int("seed", seed, minimum=0)
     check_number("timeout", timeout, minimum=0, inclusive=False)
+    check_int("repeats", repeats, minimum=1)
     spec = {"engine": engine, "replicas": replicas, "batch_size": batch_size, "reductions": list(reductions),
-            "steps": steps, "lr": lr, "seed": seed}
+            "steps": steps, "lr": lr, "seed": seed, "repeats": repeats}
     out = _run_torch(spec, timeout) if engine == "torch" else _run_child(spec, timeout)
     weights = {k: np.asarray(v, dtype=np.float32) for k, v in out.pop("reference").items()}
     after = out.pop("after")
@@ -121,15 +123,18 @@ def data_parallel(engine: str, replicas: int = 2, batch_size: int = 64, reductio
             "max_difference": {r: max_difference(weights, after[r]) for r in reductions}, **out}
 
 
-def _timed(step, steps: int, sync=lambda: None) -> float:
-    """Seconds for `steps` calls of `step()` after two warm-up calls."""
+def _timed(step, spec: dict, sync=lambda: None) -> list[float]:
+    """Examples per second of `spec["steps"]` calls of `step()` after two warm-up calls, `spec["repeats"]` times."""
     step(), step()
-    sync()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync()
-    return time.perf_counter() - start
+    speeds = []
+    for _ in range(spec.get("repeats", 1)):
+        sync()
+        start = time.perf_counter()
+        for _ in range(spec["steps"]):
+            step()
+        sync()
+        speeds.append(spec["steps"] * spec["batch_size"] / (time.perf_counter() - start))
+    return speeds
 
 
 def _lists(weights: dict) -> dict:
@@ -163,9 +168,8 @@ def _run_torch(spec: dict, timeout: float) -> dict:
     result = {"reference": _lists(get_weights(model)), "examples_per_s": {}}
     if spec["steps"]:
         model = torch_model("mlp", weights)
-        seconds = _timed(lambda: _torch_step(model, torch.from_numpy(x), torch.from_numpy(y), spec["lr"]),
-                         spec["steps"])
-        result["examples_per_s"]["1"] = spec["steps"] * spec["batch_size"] / seconds
+        result["examples_per_s"]["1"] = _timed(
+            lambda: _torch_step(model, torch.from_numpy(x), torch.from_numpy(y), spec["lr"]), spec)
     with tempfile.TemporaryDirectory(prefix="kvtvp-ddp-") as folder:
         args = (spec, free_port(), folder, timeout)
         # replicas fork from the fork server; one started here also imports torch._dynamo, which DDP needs (115 MB)
@@ -214,8 +218,7 @@ def _torch_worker(rank: int, spec: dict, port: int, folder: str, timeout: float)
         speed = {}
         if spec["steps"]:
             ddp = DistributedDataParallel(torch_model("mlp", weights))
-            seconds = _timed(lambda: _torch_step(ddp, xs, ys, lr), spec["steps"], dist.barrier)
-            speed[str(world)] = spec["steps"] * spec["batch_size"] / seconds
+            speed[str(world)] = _timed(lambda: _torch_step(ddp, xs, ys, lr), spec, dist.barrier)
         if rank == 0:
             path = Path(folder) / "rank0.json"
             path.with_suffix(".tmp").write_text(json.dumps({"after": after, "examples_per_s": speed}))
@@ -296,11 +299,11 @@ def _tensorflow(spec: dict) -> dict:
     speed = {}
     if spec["steps"]:
         single = tf_model("mlp", weights)
-        speed["1"] = spec["steps"] * size / _timed(tf.function(lambda: plain_step(single)), spec["steps"])
+        speed["1"] = _timed(tf.function(lambda: plain_step(single)), spec)
         with strategy.scope():
             model = tf_model("mlp", weights)
         step = tf.function(lambda: mirrored_step(model, size))
-        speed[str(world)] = spec["steps"] * size / _timed(step, spec["steps"])
+        speed[str(world)] = _timed(step, spec)
     return {"reference": _lists(get_weights(reference)), "after": after, "examples_per_s": speed}
 
 
@@ -312,7 +315,7 @@ def _keras_jax(spec: dict) -> dict:
     from utils.models import get_weights, keras_model
 
     weights, x, y = job(spec["batch_size"], spec["seed"])
-    world, size = spec["replicas"], spec["batch_size"]
+    world = spec["replicas"]
     devices = keras.distribution.list_devices("cpu")
     if len(devices) != world:
         raise RuntimeError(f"JAX sees {len(devices)} CPU devices, expected {world} (XLA_FLAGS not applied?)")
@@ -327,7 +330,7 @@ def _keras_jax(spec: dict) -> dict:
     single.train_on_batch(x, y)
     reference, speed = get_weights(single), {}
     if spec["steps"]:
-        speed["1"] = spec["steps"] * size / _timed(lambda: single.train_on_batch(x, y), spec["steps"])
+        speed["1"] = _timed(lambda: single.train_on_batch(x, y), spec)
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
     after, trained = {}, {}
     for reduction in spec["reductions"]:
@@ -338,7 +341,7 @@ def _keras_jax(spec: dict) -> dict:
         after[reduction] = _lists(get_weights(model))
     if spec["steps"]:
         model = trained.get("mean") or model_for()
-        speed[str(world)] = spec["steps"] * size / _timed(lambda: model.train_on_batch(x, y), spec["steps"])
+        speed[str(world)] = _timed(lambda: model.train_on_batch(x, y), spec)
     return {"reference": _lists(reference), "after": after, "examples_per_s": speed}
 
 
