@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from utils import streaming
+from utils import streaming, streaming_report
 
 
 def row(name, mb, speed, peak, low=None, high=None):
@@ -59,22 +59,24 @@ def test_growth_asks_the_judge_flat_grows_or_cannot_tell():
     rows = [repeated("a", 8, [1, 1, 1], [28.0, 28.5, 28.2]), repeated("a", 136, [1, 1, 1], [28.8, 29.0, 28.6]),
             repeated("b", 8, [1, 1, 1], [9, 9.2, 9.1]), repeated("b", 136, [1, 1, 1], [140, 141, 139]),
             repeated("c", 8, [1, 1], [9, 9]), repeated("c", 136, [1, 1], [9, 9]),
-            repeated("d", 8, [1, 1, 1], [0.0, 1, 1]), repeated("d", 136, [1, 1, 1], [1, 1, 1])]
-    a, b, c, d = (streaming.growth(rows, n) for n in "abcd")
+            repeated("d", 8, [1, 1, 1], [0.0, 1, 1]), repeated("d", 136, [1, 1, 1], [1, 1, 1]),
+            repeated("e", 8, [1, 1, 1], [4.2, 4.0, 4.4]), repeated("e", 136, [1, 1, 1], [9.0, 8.1, 9.6])]
+    a, b, c, d, e = (streaming_report.growth(rows, n) for n in "abcde")
     assert a["state"] == "flat" and a["flat"] and "about the same" in a["why"]
     assert b["state"] == "grows" and not b["flat"] and "leads" in b["why"]
     assert c["state"] == "cannot tell" and "at least 3" in c["why"]  # two rounds: the judge cannot tell
-    assert d["state"] == "cannot tell" and "0 MB" in d["why"]
+    assert d["state"] == "cannot tell" and "no pair of positive peaks" in d["why"]
+    assert e["state"] == "flat", "5 MB more for 128 MB more data does not follow the data: " + e["why"]
     with pytest.raises(ValueError, match="two dataset sizes"):
-        streaming.growth(rows[:1], "a")
+        streaming_report.growth(rows[:1], "a")
 
 
 def test_compare_is_the_judge_on_the_repeats():
     fast, slow = repeated("f", 1, [300, 310, 290], [1] * 3), repeated("s", 1, [100, 104, 98], [1] * 3)
-    assert streaming.compare(fast, slow).leader == "f" and streaming.compare(slow, fast).leader == "f"
+    assert streaming_report.compare(fast, slow).leader == "f" and streaming_report.compare(slow, fast).leader == "f"
     noisy = repeated("n", 1, [100, 320, 150], [1] * 3)
-    assert streaming.compare(noisy, slow).word == "cannot tell"
-    assert streaming.compare(row("x", 1, 300, 0), slow) is None  # no repeats: not judged
+    assert streaming_report.compare(noisy, slow).word == "cannot tell"
+    assert streaming_report.compare(row("x", 1, 300, 0), slow) is None  # no repeats: not judged
 
 
 def test_time_rounds_shuffles_and_pairs_rounds():
@@ -125,7 +127,7 @@ def _scenario_inputs(keras=True, speeds=None):
 def test_verdict_words_come_from_the_numbers_and_missing_says_not_measured():
     sweep, reads, parallel, small = _scenario_inputs()
     assert "examples/s" in streaming.table(reads)
-    text, key = streaming.pipeline_verdict(sweep, reads, parallel, small)
+    text, key = streaming_report.pipeline_verdict(sweep, reads, parallel, small)
     assert "NumPy in memory: data 8 -> 136 MB, peak memory 9.2 -> 137.2 MB: grows" in text
     assert "Is Keras limited to small data? No: streamed from disk, its peak memory stayed about the same" in text
     assert "it also trained from tf.data" in text
@@ -142,7 +144,7 @@ def test_verdict_words_come_from_the_numbers_and_missing_says_not_measured():
 
 def test_verdict_without_keras_or_with_growing_memory_says_so():
     sweep, reads, parallel, _ = _scenario_inputs(keras=False)
-    text, key = streaming.pipeline_verdict(sweep, reads, parallel)
+    text, key = streaming_report.pipeline_verdict(sweep, reads, parallel)
     assert "Is Keras limited to small data? Not measured" in text and key["keras_limited_to_small_data"] is None
     assert "small datasets: not measured" in text and "large datasets: not measured" in text
     assert key["verdicts"] == {}
@@ -150,7 +152,7 @@ def test_verdict_without_keras_or_with_growing_memory_says_so():
     for r in sweep:
         if r["pipeline"].startswith("Keras") and r["data_mb"] == 136:
             r["peaks_mb"], r["peak_mb"] = [50, 52, 51], 52
-    text, key = streaming.pipeline_verdict(sweep, reads, parallel, small)
+    text, key = streaming_report.pipeline_verdict(sweep, reads, parallel, small)
     assert "its memory does not follow" not in text and "stayed about the same" not in text
     assert "Is Keras limited to small data? Not shown by memory" in text
     assert "the judge's word on its peak memory is grows" in text

@@ -215,3 +215,15 @@ def test_scenario_verdict_rejects_a_best_that_is_not_the_best_and_foreign_compar
         scenarios.scenario_verdict("JAX", [], {"Keras": 1}, "lines")
     with pytest.raises(TypeError, match="what"):
         scenarios.counts_scenario({"Keras": 1, "PyTorch": 2}, what=3)
+
+
+def test_memory_follows_the_data_only_when_it_grows_by_more_than_a_tenth_of_it():
+    flat = verdicts.compare_growth("at 136 MB", [9.0, 8.1, 9.6], "at 8 MB", [4.2, 4.0, 4.4], data_growth=128)
+    assert flat.word == "about the same" and "within 12.8" in flat.why and "MB" in flat.rule
+    held = verdicts.compare_growth("at 136 MB", [140, 141, 139], "at 8 MB", [9, 9.2, 9.1], data_growth=128)
+    assert held.word == "leads" and held.leader == "at 136 MB"
+    noisy = verdicts.compare_growth("at 136 MB", [5, 60, 10], "at 8 MB", [4, 5, 6], data_growth=128)
+    assert noisy.word == "cannot tell"
+    assert verdicts.compare_growth("big", [1, 1], "small", [1, 1], data_growth=10).word == "cannot tell"
+    with pytest.raises(ValueError, match="one peak per round"):
+        verdicts.compare_growth("big", [1, 1, 1], "small", [1, 1], data_growth=10)

@@ -3,7 +3,7 @@
 Used by notebook 05, with `utils.shards` (the data on disk) and `utils.distributed` (data parallel).
 
     row = measure_pipeline("tf.data", lambda: shards.tf_dataset(folder, 1024), data_mb=34.1)
-    print(table(rows)); fig = plot_pipelines(rows); print(pipeline_verdict(sweep, reads, parallel, small)[0])
+    print(table(rows)); fig = plot_pipelines(rows)
 
 Peak memory is what the pipeline adds while it runs: the growth of this process's resident memory (RSS)
 over its level just before, plus the memory unique to each worker process that the pipeline starts
@@ -11,9 +11,7 @@ over its level just before, plus the memory unique to each worker process that t
 counted again). Child processes that were already running before (a fork server) are not the
 pipeline's and are left out. It is sampled every 10 ms, so a spike shorter than that can be missed.
 
-Every verdict here comes from `utils.verdicts` (the series' one judge): speeds and peak memory are repeated
-measurements, compared by `verdicts.compare_repeats` on the interval of their ratio; "flat" memory means the
-peaks at the largest dataset are about the same as at the smallest. This module defines no threshold.
+The verdicts on these measurements are in `utils.streaming_report`.
 """
 
 from __future__ import annotations
@@ -29,9 +27,8 @@ import warnings
 import numpy as np
 import psutil
 
-from utils import scenarios, verdicts
 from utils.checks import check_dict, check_int, check_number, check_str
-from utils.tables import difference, text_table
+from utils.tables import text_table
 
 FRAMEWORKS = ("Keras", "TensorFlow", "PyTorch")  # the order every comparison shows them in
 
@@ -144,11 +141,12 @@ def time_rounds(functions: dict, rounds: int = 5, seed: int = 0) -> dict:
     return {"seconds": seconds, "rounds": {n: list(range(rounds)) for n in names}}
 
 
-def rounds_table(timed: dict, unit: str = "ms") -> str:
+def rounds_table(timed: dict) -> str:
     """`time_rounds`' result as a table: median and range per function, in ms."""
-    return text_table([{"framework": n, f"median ({unit})": f"{1e3 * statistics.median(s):.1f}",
-                        "range": f"{1e3 * min(s):.1f}-{1e3 * max(s):.1f}", "rounds": str(len(s))}
-                       for n, s in timed["seconds"].items()], align={f"median ({unit})": ">", "range": ">"})
+    check_dict("timed", timed)
+    return text_table([{"framework": n, "median (ms)": f"{1e3 * statistics.median(s):.1f}",
+                        "range (ms)": f"{1e3 * min(s):.1f}-{1e3 * max(s):.1f}", "rounds": str(len(s))}
+                       for n, s in timed["seconds"].items()], align={"median (ms)": ">", "range (ms)": ">"})
 
 
 def release_memory() -> None:
@@ -253,158 +251,6 @@ def plot_pipelines(rows):
     right.legend(fontsize=8)
     fig.tight_layout()
     return fig
-
-
-def _framework(pipeline: str) -> str | None:
-    return next((f for f in FRAMEWORKS if pipeline.startswith(f)), None)
-
-
-def growth(rows, name: str) -> dict:
-    """For one pipeline: data and peak memory at the smallest and largest size, and the judge's word on them.
-
-    "state" is "flat" when `verdicts.compare_repeats` finds the repeated peaks at the two sizes about the
-    same, "grows" when the largest dataset's are higher beyond the margin, "shrinks" when lower, else
-    "cannot tell"; "why" is the judge's sentence.
-    """
-    mine = sorted((r for r in rows if r["pipeline"] == name), key=lambda r: r["data_mb"])
-    if len(mine) < 2:
-        raise ValueError(f"pipeline {name!r} needs rows at two dataset sizes or more, got {len(mine)}")
-    small, large = mine[0], mine[-1]
-    peaks = [r.get("peaks_mb", [r["peak_mb"]]) for r in (small, large)]
-    out = {"pipeline": name, "data_mb": (small["data_mb"], large["data_mb"]),
-           "peak_mb": (small["peak_mb"], large["peak_mb"])}
-    if min(min(p) for p in peaks) <= 0:
-        return {**out, "state": "cannot tell", "flat": False,
-                "why": "a peak of 0 MB was measured: no ratio of peaks to judge"}
-    a, b = f"at {small['data_mb']:g} MB", f"at {large['data_mb']:g} MB"
-    v = verdicts.compare_repeats(a, peaks[0], b, peaks[1], rounds=(small.get("rounds"), large.get("rounds"))
-                                 if small.get("rounds") and large.get("rounds") else None)
-    state = {"about the same": "flat", "cannot tell": "cannot tell"}.get(v.word) or (
-        "grows" if v.leader == a else "shrinks")
-    return {**out, "state": state, "flat": state == "flat", "why": f"peak memory {v.why}"}
-
-
-def compare(fast: dict, slow: dict) -> verdicts.RepeatVerdict | None:
-    """Judge two rows' repeated examples/s with `verdicts.compare_repeats` (higher is better); None when a
-    row has no repeats."""
-    if not fast.get("samples") or not slow.get("samples"):
-        return None
-    pair = (fast["rounds"], slow["rounds"]) if fast.get("rounds") and slow.get("rounds") else None
-    return verdicts.compare_repeats(fast["pipeline"], fast["samples"], slow["pipeline"], slow["samples"],
-                                    rounds=pair, lower_is_better=False)
-
-
-def _said(v) -> str:
-    return v.why if v is not None else "not measured"
-
-
-def small_scenario(timed: dict | None) -> dict | None:
-    """'small datasets': ms per epoch of the same in-memory dataset per framework (`time_rounds`), judged by
-    `scenarios.repeats_scenario`; None (not measured) unless all three frameworks were timed."""
-    if not timed or any(f not in timed["seconds"] for f in FRAMEWORKS):
-        return None
-    return scenarios.repeats_scenario({f: [1e3 * s for s in timed["seconds"][f]] for f in FRAMEWORKS},
-                                     "ms to train one epoch of the same small in-memory dataset",
-                                     rounds={f: timed["rounds"][f] for f in FRAMEWORKS}, unit="ms")
-
-
-def large_scenario(sweep_rows, grown) -> dict | None:
-    """'large datasets': examples/s training from each framework's streamed pipeline at the largest dataset
-    (the sweep's repeats, paired by round), with each pipeline's memory word in the evidence; None (not
-    measured) unless each of the three frameworks has a streamed pipeline in the sweep."""
-    streamed = {_framework(g["pipeline"]): g for g in grown if _framework(g["pipeline"])}
-    if any(f not in streamed for f in FRAMEWORKS):
-        return None
-    largest = max(r["data_mb"] for r in sweep_rows)
-    rows = {f: next(r for r in sweep_rows if r["pipeline"] == streamed[f]["pipeline"] and r["data_mb"] == largest)
-            for f in FRAMEWORKS}
-    memory = ", ".join(f"{f} {streamed[f]['state']}" for f in FRAMEWORKS)
-    return scenarios.repeats_scenario(
-        {f: rows[f]["samples"] for f in FRAMEWORKS},
-        f"examples/s training the MLP from each framework's pipeline streaming {largest:g} MB from disk "
-        f"(peak memory from the smallest dataset to the largest: {memory})",
-        rounds={f: rows[f]["rounds"] for f in FRAMEWORKS}, lower_is_better=False, unit="examples/s",
-        labels={f: rows[f]["pipeline"] for f in FRAMEWORKS})
-
-
-def _keras_line(grown, reads) -> tuple[str, bool | None]:
-    """The answer to "Is Keras limited to small data?" in words from the measurements, and the recorded flag
-    (False: its streamed memory measured flat; None: not shown)."""
-    keras = [g for g in grown if g["pipeline"].startswith("Keras")]
-    also = [r["pipeline"].removeprefix("Keras fit on ") for r in reads
-            if r["pipeline"].startswith("Keras fit on") and "PyDataset" not in r["pipeline"]]
-    trained_from = f"; it also trained from {' and '.join(also)}" if also else ""
-    if not keras:
-        return "Is Keras limited to small data? Not measured: no Keras pipeline in the sweep.", None
-    sizes = ", ".join(f"{g['pipeline']} {g['peak_mb'][0]:.1f} -> {g['peak_mb'][1]:.1f} MB" for g in keras)
-    data = f"the data grew {keras[0]['data_mb'][0]:g} -> {keras[0]['data_mb'][1]:g} MB"
-    if all(g["flat"] for g in keras):
-        return (f"Is Keras limited to small data? No: streamed from disk, its peak memory stayed about the same "
-                f"({sizes}) while {data}{trained_from}.", False)
-    states = ", ".join(sorted({g["state"] for g in keras}))
-    return (f"Is Keras limited to small data? Not shown by memory: streamed from disk, the judge's word on its "
-            f"peak memory is {states} ({sizes}) while {data}{trained_from}.", None)
-
-
-def _parallel_line(r: dict) -> str:
-    speed, replicas = r.get("examples_per_s") or {}, str(r["replicas"])
-    if speed.get("1") and speed.get(replicas):
-        many, one = (s if isinstance(s, list) else [s] for s in (speed[replicas], speed["1"]))
-        said = verdicts.compare_repeats(f"{replicas} replicas", many, "1 replica", one,
-                                        lower_is_better=False).why
-    else:
-        said = "not measured"
-    return (f"- {r['name']}: {r['replicas']} replicas == 1 process on the whole batch: "
-            f"{'yes' if _equivalent(r) else 'NO'} (largest difference "
-            f"{difference(r['max_difference']['mean'], r['tolerance'])}); examples/s on this CPU: {said}")
-
-
-def _equivalent(r) -> bool:
-    from utils.distributed import equivalent
-
-    return equivalent(r)
-
-
-def pipeline_verdict(sweep_rows, reads, parallel, small: dict | None = None) -> tuple[str, dict]:
-    """The notebook's verdict, built from its measurements by `utils.verdicts`: memory growth, what limits a
-    pipeline, data parallel, and the two scenarios notebook 07 reads.
-
-    Args:
-        sweep_rows: `sweep` rows of several pipelines at several dataset sizes (one is "NumPy in memory");
-            a streamed pipeline whose name starts with "Keras", "TensorFlow" or "PyTorch" is that framework's.
-        reads: rows at one size, among them "TensorFlow tf.data" and "TensorFlow tf.data, per example",
-            "PyTorch DataLoader, 0 workers" and "PyTorch DataLoader, 2 workers" (a missing one: not measured).
-        parallel: `utils.distributed.data_parallel` results, one per engine.
-        small: `time_rounds` of one epoch of the same in-memory dataset per framework (None: not measured).
-    Returns:
-        (text, key results for `utils.results.record`, with "verdicts": {"small datasets", "large datasets"}
-        where measured).
-    """
-    grown = [growth(sweep_rows, name) for name in dict.fromkeys(r["pipeline"] for r in sweep_rows)]
-    by = {r["pipeline"]: r for r in reads}
-    judged_scenarios = {"small datasets": small_scenario(small), "large datasets": large_scenario(sweep_rows, grown)}
-    lines = ["2019 claim: Keras is for small datasets; TensorFlow and PyTorch for large ones."]
-    for g in grown:
-        lines.append(f"- {g['pipeline']}: data {g['data_mb'][0]:g} -> {g['data_mb'][1]:g} MB, peak memory "
-                     f"{g['peak_mb'][0]:.1f} -> {g['peak_mb'][1]:.1f} MB: {g['state']} ({g['why']})")
-    keras_line, keras_flat = _keras_line(grown, reads)
-    lines.append(keras_line)
-
-    def judged(a, b):
-        return compare(by[a], by[b]) if a in by and b in by else None
-
-    per_example = judged("TensorFlow tf.data", "TensorFlow tf.data, per example")
-    workers = judged("PyTorch DataLoader, 2 workers", "PyTorch DataLoader, 0 workers")
-    lines.append(f"What limits a pipeline? Whole batches per read vs one example per read: {_said(per_example)}. "
-                 f"A DataLoader with 2 workers vs 0: {_said(workers)}.")
-    lines += [_parallel_line(r) for r in parallel]
-    lines += [scenarios.scenario_line(scenario, v) for scenario, v in judged_scenarios.items()]
-    results = {"memory": grown, "reads": reads, "keras_limited_to_small_data": None if keras_flat is None else False,
-               "per_example_vs_batched": _said(per_example), "workers_2_vs_0": _said(workers),
-               "data_parallel": [{k: r.get(k) for k in ("engine", "replicas", "max_difference", "examples_per_s")}
-                                 for r in parallel],
-               "verdicts": {k: v for k, v in judged_scenarios.items() if v is not None}}
-    return "\n".join(lines), results
 
 
 # ---------------------------------------------------------------- exercise checks (notebook 05)

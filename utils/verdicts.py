@@ -34,7 +34,10 @@ cannot tell) and one `Verdict` shape (who leads, the estimate, its interval, the
 - repeated measurements (times, throughputs, memory): `compare_repeats` above (REPEAT_MARGIN, 10%);
 - scores over a handful of items (notebook 04's bugs, notebook 06's measures): `compare_items`, a
   bootstrap of the mean paired difference over the items (SCORE_MARGIN: a quarter of the scale, one
-  point of 04's 0-4 message score), so one item more or less cannot flip a decided verdict.
+  point of 04's 0-4 message score), so one item more or less cannot flip a decided verdict;
+- memory against data size (notebook 05): `compare_growth`, the same bootstrap of the paired difference
+  of peaks at two dataset sizes, its margin a tenth of the data's growth (GROWTH_SHARE): a pipeline that
+  holds the data grows by all of it, one that streams it by a few MB of buffers whatever the size.
 A scenario's verdict across the three frameworks (`utils.scenarios`) is the best one's comparison with
 each other one: the measuring notebooks record it, and notebook 07 reads it and never re-judges.
 """
@@ -56,6 +59,7 @@ RESAMPLES = 2000  # bootstrap resamples: the interval's ends move by well under 
 MIN_REPEATS = 3  # fewer rounds (or items) than this cannot give an interval: "cannot tell"
 SCORE_MARGIN = 0.25  # scores over items: a mean gap within a quarter of the scale is "about the same"
 WEIGHTED_MARGIN = 0.10  # notebook 07's weighted totals of shares (0-1): closer than this, "cannot tell"
+GROWTH_SHARE = 0.10  # memory that grows by at most a tenth of the data's growth does not follow the data
 WORDS = ("about the same", "larger", "smaller")
 
 
@@ -308,14 +312,19 @@ def compare_items(a: str, scores_a, b: str, scores_b, scale: float, margin: floa
     if n < MIN_REPEATS:
         return Verdict(a, b, "cannot tell", None, None, None, margin, rule,
                        f"{a} vs {b}: cannot tell from {n} items (at least {MIN_REPEATS} are needed)")
+    return _paired_gap(a, x, b, y, width, rule, f"of {scale:g}", "items", higher_is_better, seed, margin)
+
+
+def _paired_gap(a, x, b, y, width, rule, unit, what, higher_is_better, seed, margin) -> Verdict:
+    """The mean paired difference x - y, its bootstrap interval, and the three-way word against +-width."""
     diff = x - y
+    n = len(diff)
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
     boot = rng.choice(diff, size=(RESAMPLES, n)).mean(axis=1)
     tail = 100 * (1 - CONFIDENCE) / 2
     low, high = (float(v) for v in np.percentile(boot, [tail, 100 - tail]))
     gap = float(diff.mean())
-    numbers = (f"{a} - {b} = {gap:+.2f} of {scale:g}, {CONFIDENCE:.0%} interval {low:+.2f} to {high:+.2f}, "
-               f"over {n} items")
+    numbers = f"{a} - {b} = {gap:+.2f} {unit}, {CONFIDENCE:.0%} interval {low:+.2f} to {high:+.2f}, over {n} {what}"
     if -width <= low and high <= width:
         return Verdict(a, b, "about the same", None, gap, (low, high), margin, rule,
                        f"{a} and {b}: about the same ({numbers}: within {width:g})")
@@ -325,3 +334,31 @@ def compare_items(a: str, scores_a, b: str, scores_b, scale: float, margin: floa
                        f"{leader} leads ({numbers}: the whole interval is beyond {width:g})")
     return Verdict(a, b, "cannot tell", None, gap, (low, high), margin, rule,
                    f"{a} vs {b}: cannot tell ({numbers}: the interval crosses the {width:g} margin)")
+
+
+def compare_growth(a: str, peaks_a, b: str, peaks_b, data_growth: float, share: float = GROWTH_SHARE,
+                   seed: int = 0) -> Verdict:
+    """Does memory follow the data's size? Peaks at the larger dataset (`a`) against the smaller (`b`), paired.
+
+    Args:
+        peaks_a, peaks_b: peak memory (MB) in each round, at the larger and at the smaller dataset.
+        data_growth: how much larger the larger dataset is (MB); the margin is `share` of it.
+    Returns:
+        "about the same" (flat: the memory does not follow the data), "leads" with `a` as leader (it grows
+        with the data; `b` when it shrinks), or "cannot tell" (fewer than MIN_REPEATS rounds, or too noisy).
+    """
+    check_str("a", a)
+    check_str("b", b)
+    x, y = positive_samples("peaks_a", peaks_a), positive_samples("peaks_b", peaks_b)
+    if len(x) != len(y):
+        raise ValueError(f"peaks_a and peaks_b must hold one peak per round, the same rounds "
+                         f"(got {len(x)} and {len(y)})")
+    growth = check_number("data_growth", data_growth, minimum=0, inclusive=False)
+    share = check_number("share", share, minimum=0)
+    width = share * growth
+    rule = (f"memory against data size: a peak growth within {share:.0%} of the data's growth "
+            f"({width:.3g} of {growth:.3g} MB) is about the same (flat)")
+    if len(x) < MIN_REPEATS:
+        return Verdict(a, b, "cannot tell", None, None, None, share, rule,
+                       f"{a} vs {b}: cannot tell from {len(x)} rounds (at least {MIN_REPEATS} are needed)")
+    return _paired_gap(a, x, b, y, width, rule, "MB", "rounds", True, seed, share)
