@@ -260,3 +260,99 @@ def test_wait_until_idle_returns_at_once_for_idle_processes_and_waits_for_busy_o
         busy.kill()
     with pytest.raises(TypeError, match="pids"):
         timing.wait_until_idle("123")
+
+
+def test_configurations_per_workload_are_checked_like_batches():
+    configs, workloads, batches, _ = bench.check_grid({"mlp": ["tf-eager", "keras-tf-spe"], "cnn": "torch-eager"},
+                                                      ["mlp", "cnn"], 8)
+    assert configs == {"mlp": ("tf-eager", "keras-tf-spe"), "cnn": ("torch-eager",)} and workloads == ("mlp", "cnn")
+    with pytest.raises(ValueError, match="configs has no configs for \\['cnn'\\]"):
+        bench.check_grid({"mlp": ["tf-eager"]}, ["mlp", "cnn"], 8)
+    with pytest.raises(ValueError, match="attention"):
+        bench.check_grid({"mlp": ["tf-eager"], "attention": ["tf-eager"]}, ["mlp"], 8)
+    with pytest.raises(ValueError, match="configs\\['mlp'\\]"):
+        bench.check_grid({"mlp": ["keras-theano"]}, ["mlp"], 8)
+    assert bench.check_grid(["tf-eager"], ["mlp"], 8)[0] == ("tf-eager",), "a list stays one tuple for all"
+
+
+def test_the_configurations_say_how_the_step_runs_and_steps_per_execution_is_not_a_default():
+    assert bench.CONFIGS["keras-torch"].runs_as == "eager", "Keras's 'graph' mode is eager on torch"
+    assert {c.runs_as for c in bench.CONFIGS.values()} == {"eager", "graph", "XLA", "TorchInductor"}
+    assert bench.SPE_BASE == {"keras-tf-spe": "keras-tf", "keras-jax-spe": "keras-jax"}
+    assert set(bench.DEFAULT_CONFIGS) == set(bench.CONFIGS) - set(bench.SPE_BASE)
+    assert set(bench.grid()["configs"]) == set(bench.DEFAULT_CONFIGS)
+    assert all(bench.CONFIGS[c].steps_per_execution == bench.STEPS_PER_EXECUTION > 1 for c in bench.SPE_BASE)
+
+
+def test_one_peak_per_run_stated_and_reused_by_a_second_run():
+    first = fake_record()
+    line = bench.peak_line(first)
+    assert line.startswith("matmul peak 100 GFLOP/s (numpy, ") and "measured once in this run" in line
+    assert line in bench.results_table(first)
+    cell = runner._cell("tf-function", "mlp", 32, models.resolve_sizes("mlp"))
+    cell.samples_s, cell.rounds, cell.first_step_s, cell.steps = [1e-3] * 5, list(range(5)), 0.1, 10
+    second = {**first, "rounds": first["rounds"], "created": "2026-11-23T00:05:00+00:00"}
+    runner.finish(second, [cell], {}, reused=first["peak"])
+    assert second["peak"]["gflops"] == first["peak"]["gflops"] and second["peak"]["library"] == "numpy"
+    assert "reused from the run of 2026-11-23T00:00:00+00:00" in bench.peak_line(second)
+    assert second["results"][0]["share_of_peak"] == pytest.approx(first["results"][1]["share_of_peak"])
+    with pytest.raises(ValueError, match="peak"):
+        bench.run(["tf-eager"], ["mlp"], 8, peak={"gflops": None})
+    with pytest.raises(ValueError, match="peak_library"):
+        bench.run(["tf-eager"], ["mlp"], 8, peak_library="cupy")
+
+
+def test_an_older_record_without_the_feed_field_still_loads(tmp_path):
+    import json
+
+    record = fake_record()
+    for r in record["results"]:
+        del r["feed_s"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(record))
+    assert all(r["feed_s"] is None for r in bench.load_record(path)["results"])
+
+
+def test_the_keras_table_names_the_feed_and_the_twin_of_a_tuned_configuration():
+    record = fake_record({"keras-tf": (2e-3, 0.01), "keras-tf-spe": (0.5e-3, 0.01), "tf-function": (1e-3, 0.01),
+                          "keras-jax": (0.6e-3, 0.01)})
+    for r in record["results"]:
+        r["feed_s"] = 4e-5 if r["config"] == "keras-jax" else None
+    rows = {line.split("  ")[0]: line for line in bench.keras_overhead_table(record, "mlp", 32).splitlines()}
+    assert "feed ms/step" in rows["configuration"]
+    assert "in graph" in rows["Keras/TF"] and "0.040" in rows["Keras/JAX"]
+    assert rows["Keras/TF spe=16"].split()[-2:] == ["tf.function", "1.000"], "its base configuration's twin"
+
+
+def test_printed_source_is_short_and_has_no_docstring():
+    from utils import training
+    from utils.bench import lesson
+
+    for func, start in ((training.keras_step, None), (training.tensorflow_step, "def train_step"),
+                        (training.torch_step, "network =")):
+        text = lesson.source(func, start)
+        assert len(text.splitlines()) <= 25 and '"""' not in text and "Args:" not in text
+    assert lesson.source(training.tensorflow_step, max_lines=5).splitlines()[-1].startswith("# ... (")
+    with pytest.raises(ValueError, match="no line"):
+        lesson.source(training.torch_step, "not in it")
+
+
+def test_the_run_cost_line_reads_the_record_clocks():
+    record = {**fake_record(), "phases_s": {"start": 12.2, "warm_up": 8.0, "peak": 1.1, "rounds": 20.4},
+              "wall_s": 42.0}
+    from utils.bench.verdict import cost_line
+
+    assert cost_line(record) == ("this run: 42 s (starting processes 12 s, warm-up and compiles 8 s, matmul peak "
+                                 "1 s, 6 rounds 20 s)")
+    assert cost_line(record) in bench.results_table(record)
+
+
+def test_the_explorer_explains_a_configuration_not_timed_on_a_workload(capsys):
+    pytest.importorskip("ipywidgets")
+    from utils.bench import lesson
+
+    widget = lesson.explorer(fake_record())
+    widget.f("Keras/TF", "tf.function", ("mlp", 32))
+    widget.f("Keras/TF", "tf.function", ("cnn", 32))
+    out = capsys.readouterr().out
+    assert "slower than tf.function" in out and "pick configurations timed on cnn at batch 32" in out

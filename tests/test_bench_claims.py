@@ -55,3 +55,30 @@ def test_the_evidence_is_one_short_line_per_comparison():
     assert row["evidence"] == ["Keras/TF vs PyTorch eager: cannot tell (fewer than 3 rounds free of other programs)"]
     quiet = next(r for r in claims.judge_claims(fake_record()) if r["claim"] == claims.KERAS_SLOWER)
     assert quiet["evidence"][0] == "Keras/TF vs tf.function: slower, ratio 2.00 (2.00-2.00, 5 paired rounds)"
+
+
+def test_steps_per_execution_is_judged_against_keras_without_it_and_never_counted_in_the_claims():
+    """Keras's fix for per-step overhead is a tuning, not a default: apart from the claims, by the same judge."""
+    record = fake_record({"keras-tf": (2e-3, 0.01), "keras-tf-spe": (0.3e-3, 0.01), "tf-function": (1e-3, 0.01),
+                          "keras-jax-spe": (0.2e-3, 0.01), "torch-eager": (0.8e-3, 0.01)})
+    rows = {r["claim"]: r for r in claims.judge_claims(record)}
+    assert not any("spe=" in text for row in rows.values() for text in row["evidence"])
+    assert rows[claims.KERAS_SLOWER]["outcome"] == "holds", "Keras/TF is the fastest Keras as users get it"
+    judged = claims.fix_verdicts(record, "mlp", 32)
+    assert [(v.a, v.b, v.word) for v in judged] == [("keras-tf-spe", "keras-tf", "faster"),
+                                                    ("keras-tf-spe", "tf-function", "faster")]
+    text = claims.fix_table(record, "mlp", 32)
+    assert text.splitlines()[0].startswith("Keras/TF spe=16 vs Keras/TF: faster, ratio 0.15")
+    alone = fake_record({"keras-jax-spe": (0.2e-3, 0.01), "torch-eager": (0.8e-3, 0.01)})
+    assert "keras-jax-spe ran without its base configuration" in claims.fix_table(alone, "mlp", 32)
+    assert claims.fix_table(fake_record(), "mlp", 32).endswith("(not run)")
+
+
+def test_claims_per_workload_and_as_a_grid():
+    record = fake_record({"keras-tf": (2e-3, 0.01), "tf-function": (1e-3, 0.01), "torch-eager": (0.8e-3, 0.01)})
+    assert claims.claims_table(record, workload="mlp") == claims.claims_table(record)
+    with pytest.raises(ValueError, match="cnn"):
+        claims.claims_table(record, workload="cnn")
+    grid = claims.claims_grid(record).splitlines()
+    assert grid[0].startswith("workload  batch  Keras is slower") and len(grid) == 2
+    assert grid[1].split()[:3] == ["mlp", "32", "holds"]

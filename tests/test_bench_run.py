@@ -56,16 +56,38 @@ def test_the_contention_measure_flags_a_cpu_burning_process_and_the_burner_is_st
 
 
 def test_a_real_run_times_keras_through_fit_and_records_contention():
-    record = bench.run(["keras-tf", "tf-function", "torch-eager"], ["mlp"], [8], repeats=2, warmup=1,
+    record = bench.run(["keras-tf", "keras-tf-spe", "tf-function", "torch-eager"], ["mlp"], [8], repeats=2, warmup=1,
                        block_seconds=0.01, threads=1, matmul_size=128, all_at_once=True)
     cells = {r["config"]: r for r in record["results"]}
+    assert cells["keras-tf"]["feed_s"] is None, "on TensorFlow fit draws the batch inside its graph"
     assert all(r["state"] in bench.STATES[1:4] for r in cells.values()), cells
     assert cells["keras-tf"]["per_call_s"] > 0 and cells["tf-function"]["per_call_s"] is None
     assert len({round(r["first_loss"], 4) for r in cells.values()}) == 1, "same weights and data everywhere"
     assert len(record["rounds"]) == 2 and all("efficiency" in r for r in record["rounds"])
     assert record["workers"]["torch"]["threads"]["intra_op"] == 1
-    assert set(record["peak"]["by_library"]) == {"numpy", "tensorflow", "torch"}
+    assert set(record["peak"]["by_library"]) == {"numpy"}, "one peak, measured once, by one library"
     assert "contention:" in bench.results_table(record)
+    assert set(record["phases_s"]) == {"start", "warm_up", "peak", "rounds"} and record["phases_s"]["rounds"] > 0
+    assert set(record["phases_cpu_s"]) == {"start_and_warm_up", "peak_and_rounds"}
+
+
+def test_keras_on_jax_and_torch_steps_on_ready_tensors_and_its_feed_is_measured_beside_it():
+    """The same job: the batch is a back-end tensor made once; what fit still does to draw it is timed apart."""
+    peak = {"gflops": 100.0, "library": "numpy", "size": 128, "measured_at": "2026-11-23T00:00:00+00:00"}
+    record = bench.run({"mlp": ["keras-jax", "keras-jax-spe", "keras-torch", "torch-eager"], "cnn": ["keras-jax"]},
+                       ["mlp", "cnn"], [8], repeats=2, warmup=1, block_seconds=0.01, threads=1, all_at_once=True,
+                       peak=peak)
+    cells = {(r["config"], r["workload"]): r for r in record["results"]}
+    assert set(cells) == {("keras-jax", "mlp"), ("keras-jax-spe", "mlp"), ("keras-torch", "mlp"),
+                          ("torch-eager", "mlp"), ("keras-jax", "cnn")}, "configurations per workload"
+    assert all(r["state"] in bench.STATES[1:4] for r in cells.values()), cells
+    assert all(cells[c, "mlp"]["feed_s"] > 0 for c in ("keras-jax", "keras-jax-spe", "keras-torch"))
+    assert cells["torch-eager", "mlp"]["feed_s"] is None
+    mlp = [r for r in record["results"] if r["workload"] == "mlp"]
+    assert len({round(r["first_loss"], 4) for r in mlp}) == 1, "steps_per_execution runs the same steps"
+    assert record["peak"]["gflops"] == 100.0 and "numpy" not in record["workers"].get("matmul", {})
+    assert "reused from the run of 2026-11-23" in bench.peak_line(record)
+    assert record["phases_s"]["peak"] < 0.5, "a reused peak is not measured again"
 
 
 def test_a_worker_that_cannot_start_fails_every_cell_with_the_reason(tmp_path, monkeypatch):

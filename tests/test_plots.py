@@ -48,11 +48,20 @@ def test_speed_bars_and_crossover_mark_noisy_and_failed_cells():
     texts = [t.get_text() for t in ax.texts]
     assert any("! noisy 40%" in t for t in texts) and any("failed" in t for t in texts)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["PyTorch eager", "tf.function", "Keras/TF"]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [  # colour: the API; hatching: the noise
-        "PyTorch", "Keras (on TF or torch)", "noisy or contended"]
+    legend = ax.get_legend()  # colour: the API (Keras on any back end); hatching: how the step runs
+    assert [t.get_text() for t in legend.get_texts()] == ["PyTorch", "Keras", "eager", "graph"]
+    assert [h.get_hatch() for h in legend.legend_handles[2:]] == [None, ".."]
+    bars = [p for p in ax.patches if p.get_width() > 0]
+    assert [b.get_hatch() for b in bars] == [None, ".."], "PyTorch eager plain, Keras/TF (a graph) dotted"
+    assert bars[1].get_facecolor() != bars[0].get_facecolor()
     fig, ax = plots.crossover(record)
-    assert ax.get_xscale() == "log" and {t.get_text() for t in ax.get_legend().get_texts()} == {
-        "PyTorch eager", "Keras/TF"}
+    assert ax.get_xscale() == "log" and [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "PyTorch", "Keras", "eager", "graph"]
+    assert {t.get_text() for t in ax.texts} == {"PyTorch eager", "Keras/TF"}, "each line named at its end"
+    other = fake_record({"torch-eager": (1.0e-3, 0.2)})
+    other["peak"] = {**other["peak"], "gflops": 1.0}
+    with pytest.raises(ValueError, match="peak"):
+        plots.crossover(record, extra=other)
     with pytest.raises(ValueError, match="batch 64"):
         plots.speed_bars(record, "mlp", 64)
     with pytest.raises(ValueError, match="workload"):

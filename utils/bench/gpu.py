@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from utils.bench.configs import CONFIGS, WORKLOADS
+from utils.bench.configs import CONFIGS, DEFAULT_CONFIGS, WORKLOADS
 from utils.bench.record import MEASURED, find_cell, load_record
 from utils.bench.verdict import contention_summary, mark
 from utils.checks import check_dict
@@ -29,7 +29,7 @@ def gpu_grid() -> dict:
 
     About 2-3 minutes on an H200 with its imports and compiles (torch.compile's six are most of it).
     """
-    return {"configs": tuple(CONFIGS), "workloads": WORKLOADS, "batches": {w: BATCHES for w in WORKLOADS},
+    return {"configs": DEFAULT_CONFIGS, "workloads": WORKLOADS, "batches": {w: BATCHES for w in WORKLOADS},
             "repeats": 7, "warmup": 3, "block_seconds": 0.1}
 
 

@@ -23,6 +23,7 @@ from utils.checks import check_choice, check_dict, check_int, check_str
 SCHEMA = "kvtvp-bench/2"
 STATES = ("pending", "ok", "noisy", "contended", "failed", "unavailable")
 MEASURED = ("ok", "noisy", "contended")
+ADDED_FIELDS = ("feed_s",)  # Cell fields newer than some committed records: read as None where absent
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Cell:
     first_loss: float | None = None
     estimate_s: float | None = None
     per_call_s: float | None = None  # Keras: one train_on_batch call (fit is what is timed)
+    feed_s: float | None = None  # Keras on JAX or torch: drawing one batch through fit's data adapter, per step
     samples_s: list = field(default_factory=list)
     cpu_share: list = field(default_factory=list)  # the worker's CPU time / wall time per block
     rounds: list = field(default_factory=list)  # the round index of each sample
@@ -86,6 +88,8 @@ def validate(record) -> dict:
     need(isinstance(record["results"], list) and record["results"], "results", "expected a non-empty list")
     names = {f.name for f in fields(Cell)}
     for i, r in enumerate(record["results"]):
+        for name in ADDED_FIELDS:
+            r.setdefault(name, None)
         where = f"results[{i}] ({r.get('config')} {r.get('workload')} batch {r.get('batch')})"
         need(set(r) == names, where, f"fields differ from Cell: {sorted(set(r) ^ names)}")
         need(r["config"] in CONFIGS and r["workload"] in WORKLOADS, where, "unknown configuration or workload")

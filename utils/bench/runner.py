@@ -1,8 +1,10 @@
 """`run`: the benchmark itself. Starts one worker per back end, warms every cell up, then times rounds.
 
 Used by notebook 02 (speed) and `python -m utils.bench`. Method:
-- one process per back end (Keras picks its back end at import); a NumPy process measures the matmul
-  peak and runs the contention probe before and after every round, keeping the better (`timing`);
+- one process per back end (Keras picks its back end at import); a NumPy process runs the contention probe
+  before and after every round, keeping the better (`timing`);
+- the matmul peak is measured once per run, by one library (`peak_library`, NumPy by default, in its own
+  process), or taken from an earlier run (`peak=`), so every "% peak" of a notebook means the same;
 - warm-up: the first step (tracing and compiling happen there) is timed on its own (`first_step_s`);
   more warm-up steps follow, untimed; Keras's `train_on_batch` is timed beside its `fit` (`per_call_s`);
 - samples: a block of steps (about `block_seconds`) ends with a device synchronisation; its time / steps
@@ -27,24 +29,34 @@ import time
 import numpy as np
 
 from utils.bench import timing
-from utils.bench.configs import CONFIGS, LEARNING_RATE, MATMUL_SIZE, PROCESSES, check_grid, step_flops
+from utils.bench.configs import (
+    CONFIGS,
+    DEFAULT_CONFIGS,
+    LEARNING_RATE,
+    MATMUL_SIZE,
+    PROCESSES,
+    check_grid,
+    per_workload,
+    step_flops,
+)
 from utils.bench.record import SCHEMA, Cell, as_dict, validate
 from utils.bench.workers import Worker, WorkerFailed
-from utils.checks import check_bool, check_int, check_seconds
+from utils.checks import check_bool, check_choice, check_int, check_seconds
 from utils.processes import available_memory
 from utils.results import machine
 
 ALL_AT_ONCE_MEMORY = 3.5e9  # bytes free needed to keep every back end's process alive together (~2.5 GB)
 
 
-def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repeats: int = 5, warmup: int = 2,
+def run(configs=DEFAULT_CONFIGS, workloads=("mlp",), batches=64, sizes=None, repeats: int = 5, warmup: int = 2,
         block_seconds: float = 0.1, threads: int | None = None, seed: int = 0, matmul_size: int = MATMUL_SIZE,
-        all_at_once: bool | None = None, quiet_pools: bool = False, timeout: float = 600, progress=None) -> dict:
+        all_at_once: bool | None = None, quiet_pools: bool = False, timeout: float = 600, progress=None,
+        peak: dict | None = None, peak_library: str = "numpy") -> dict:
     """Run the benchmark; return the record (see `record.validate`).
 
     Args:
-        configs, workloads, batches, sizes: the grid (see `check_grid`); batches an int, a list, or a dict
-            per workload.
+        configs, workloads, batches, sizes: the grid (see `check_grid`); configs a list or a dict per
+            workload; batches an int, a list, or a dict per workload.
         repeats: timed rounds; warmup: untimed steps after the first; block_seconds: length of a sample.
         threads: None (every core) or the threads each library may use.
         all_at_once: keep every back end's process alive together (about 2.5 GB), so rounds interleave all
@@ -52,12 +64,19 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
         quiet_pools: tell the back ends' idle thread pools to sleep (see `workers.QUIET_POOLS`).
         timeout: seconds allowed for each warm-up (compile) and each timed block.
         progress: None, or a function called as progress(done, total, text) after each step of the run.
+        peak: an earlier record's "peak" to reuse (not measured again), or None to measure it here, once,
+            with `peak_library` ("numpy", or a back end's process: "tensorflow", "jax", "torch").
     Returns:
-        The record: settings, machine, versions, per-round contention, the matmul peak, one result per cell.
+        The record: settings, machine, versions, per-round contention, the matmul peak, one result per cell,
+        and "phases_s": the run's own seconds spent starting processes, warming up, on the peak and in rounds.
     """
     configs, workloads, batches, sizes = check_grid(configs, workloads, batches, sizes, repeats, warmup,
                                                     block_seconds, threads, seed)
+    per_config = per_workload(configs, workloads)
     check_int("matmul_size", matmul_size, minimum=1)
+    check_choice("peak_library", peak_library, PROCESSES)
+    if peak is not None and not (isinstance(peak, dict) and peak.get("gflops") and peak.get("library")):
+        raise ValueError("peak must be an earlier record's \"peak\" (with its gflops and library), or None")
     if all_at_once is not None:
         check_bool("all_at_once", all_at_once)
     check_bool("quiet_pools", quiet_pools)
@@ -65,18 +84,22 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be None or a function (done, total, text), got {type(progress).__name__}")
     start = time.perf_counter()
-    cells = [_cell(c, w, b, sizes[w]) for w in workloads for b in batches[w] for c in configs]
+    cells = [_cell(c, w, b, sizes[w]) for w in workloads for b in batches[w] for c in per_config[w]]
     processes = [p for p in PROCESSES[1:] if any(c.process == p for c in cells)]
     if all_at_once is None:
         all_at_once = available_memory() > ALL_AT_ONCE_MEMORY
-    settings = {"configs": list(configs), "workloads": list(workloads), "batches": {w: list(b) for w, b in
-                batches.items()}, "sizes": sizes, "repeats": repeats, "warmup": warmup, "block_seconds": block_seconds,
+    settings = {"configs": list(dict.fromkeys(c for w in workloads for c in per_config[w])),
+                "configs_per_workload": {w: list(c) for w, c in per_config.items()}, "workloads": list(workloads),
+                "batches": {w: list(b) for w, b in batches.items()}, "sizes": sizes, "repeats": repeats,
+                "warmup": warmup, "block_seconds": block_seconds,
                 "threads_requested": threads, "seed": seed, "learning_rate": LEARNING_RATE, "quiet_pools": quiet_pools,
-                "matmul_size": matmul_size, "all_at_once": all_at_once, "max_spread": timing.MAX_SPREAD,
+                "matmul_size": matmul_size, "peak_library": peak["library"] if peak else peak_library,
+                "all_at_once": all_at_once, "max_spread": timing.MAX_SPREAD,
                 "min_efficiency": timing.MIN_EFFICIENCY, "max_slowdown": timing.MAX_SLOWDOWN}
     record = {"schema": SCHEMA, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "settings": settings, "machine": machine(), "rounds": [], "workers": {},
-              "calibration_s": None}
+              "calibration_s": None, "phases_s": {"start": 0.0, "warm_up": 0.0, "peak": 0.0, "rounds": 0.0}}
+    phases = record["phases_s"]
     groups = [processes] if all_at_once else [[p] for p in processes]
     total = len(cells) + len(processes) + (repeats + 1) * len(groups)
     done = [0]
@@ -87,10 +110,12 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
             progress(min(done[0], total), total, text)
 
     matmuls = {}
+    clock = time.perf_counter()
     numpy_worker = Worker("numpy", threads)
     try:
         try:
             record["workers"]["numpy"] = numpy_worker.request_ready(timeout)
+            phases["start"] += time.perf_counter() - clock
             probes = [numpy_worker.request({"op": "probe"}, timeout) for _ in range(3)]
             calibration = min(p["all_s"] for p in probes)
             record["calibration_efficiency"] = max(p["efficiency"] for p in probes)
@@ -101,17 +126,29 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
             groups = []
         else:
             record["calibration_s"] = calibration
-            matmuls["numpy"] = _matmul(numpy_worker, "numpy", settings, repeats, timeout)
+            if peak is None and peak_library == "numpy":
+                clock = time.perf_counter()
+                matmuls["numpy"] = _matmul(numpy_worker, "numpy", settings, repeats, timeout)
+                phases["peak"] += time.perf_counter() - clock
         for group in groups:
             workers = {}
             try:
+                clock = time.perf_counter()
                 for p in group:
                     workers[p] = Worker(p, threads, quiet_pools)
                 mine = [c for c in cells if c.process in group]
+                pids = [numpy_worker.popen.pid, *(w.popen.pid for w in workers.values())]
+                cpu = timing.cpu_snapshot(pids)
                 _prepare(workers, mine, settings, timeout, record, tick)
+                phases["warm_up"] += time.perf_counter() - clock  # starts included: split off below
+                cpu = _cpu_since(cpu, pids, record, "start_and_warm_up")
+                clock = time.perf_counter()
                 matmuls.update({p: _matmul(w, p, settings, repeats, timeout) for p, w in workers.items()
-                                if "failed" not in record["workers"].get(p, {})
+                                if peak is None and p == peak_library
+                                and "failed" not in record["workers"].get(p, {})
                                 and p not in record["workers"].get(p, {}).get("missing", {})})
+                phases["peak"] += time.perf_counter() - clock
+                clock = time.perf_counter()
                 waited = timing.wait_until_idle([w.popen.pid for w in workers.values()])
                 for p in workers:
                     record["workers"].setdefault(p, {})["waited_idle_s"] = round(waited, 2)
@@ -121,6 +158,8 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
                     continue
                 _rounds(workers, numpy_worker, mine, repeats, seed + len(record["rounds"]), calibration, timeout,
                         record, tick)
+                phases["rounds"] += time.perf_counter() - clock
+                _cpu_since(cpu, pids, record, "peak_and_rounds")
             finally:
                 for w in workers.values():
                     w.stop()
@@ -130,9 +169,21 @@ def run(configs=tuple(CONFIGS), workloads=("mlp",), batches=64, sizes=None, repe
                                                                  for k, v in w.get("versions", {}).items()}}
     record["machine"]["accelerators"] = sorted({w["device_name"] for w in record["workers"].values()
                                                 if w.get("device_name")})
-    finish(record, cells, matmuls)
+    started = sum(w.get("start_s", 0.0) for p, w in record["workers"].items() if p != "numpy")
+    phases["start"] += started
+    phases["warm_up"] = max(0.0, phases["warm_up"] - started)
+    finish(record, cells, matmuls, reused=peak)
     record["wall_s"] = time.perf_counter() - start
     return validate(record)
+
+
+def _cpu_since(before: dict | None, pids: list, record: dict, phase: str) -> dict | None:
+    """Add the CPU seconds `pids` (and their children) used since `before` to record["phases_cpu_s"][phase]."""
+    after = timing.cpu_snapshot(pids)
+    if before is not None and after is not None:
+        spent = record.setdefault("phases_cpu_s", {}).get(phase, 0.0) + after["own_s"] - before["own_s"]
+        record["phases_cpu_s"][phase] = round(spent, 2)
+    return after
 
 
 def _cell(config: str, workload: str, batch: int, sizes: dict) -> Cell:
@@ -152,6 +203,7 @@ def _prepare(workers: dict, cells: list, settings: dict, timeout: float, record:
     pending = {p: [c for c in cells if c.process == p] for p in workers}
     current = {p: None for p in workers}  # the cell each worker is warming up (None: starting)
     deadline = {p: time.perf_counter() + timeout for p in workers}
+    started = time.perf_counter()
     while current:
         for p in list(current):
             cell = current[p]
@@ -170,7 +222,8 @@ def _prepare(workers: dict, cells: list, settings: dict, timeout: float, record:
             if reply is None:
                 continue
             if reply.get("ready"):
-                record["workers"][p] = {k: v for k, v in reply.items() if k != "ready"}
+                record["workers"][p] = {**{k: v for k, v in reply.items() if k != "ready"},
+                                        "start_s": time.perf_counter() - started}
                 tick(f"{p} process ready")
                 for c in [c for c in pending[p] if _missing(c, reply.get("missing", {}))]:
                     c.unavailable(_missing(c, reply["missing"]))
@@ -180,6 +233,7 @@ def _prepare(workers: dict, cells: list, settings: dict, timeout: float, record:
                 cell.device, cell.steps, cell.first_step_s = reply["device"], reply["steps"], reply["first_step_s"]
                 cell.first_loss, cell.estimate_s, cell.per_call_s = (reply["first_loss"], reply["estimate_s"],
                                                                      reply["per_call_s"])
+                cell.feed_s = reply.get("feed_s")
                 tick(f"{cell.label} {cell.workload} {cell.batch}: warmed up")
             else:
                 cell.fail(reply["error"])
@@ -261,11 +315,20 @@ def _rounds(workers, numpy_worker, cells, repeats, seed, calibration, timeout, r
         tick(f"round {r}/{repeats} of {', '.join(workers)}" if r else f"sizing round of {', '.join(workers)}")
 
 
-def finish(record: dict, cells: list, matmuls: dict) -> None:
-    """Statistics and state per cell, the matmul peak, each cell's share of it; fills record["results"]."""
-    peak = {p: m for p, m in matmuls.items() if m}
-    best = max(peak, key=lambda p: peak[p]["median_gflops"]) if peak else None
-    record["peak"] = {"gflops": peak[best]["median_gflops"] if best else None, "library": best, "by_library": peak}
+def finish(record: dict, cells: list, matmuls: dict, reused: dict | None = None) -> None:
+    """Statistics and state per cell, the matmul peak, each cell's share of it; fills record["results"].
+
+    matmuls: {library: rates} measured in this run (one library); reused: an earlier record's peak instead.
+    """
+    if reused is not None:
+        record["peak"] = {**reused, "measured": f"reused from the run of {reused.get('measured_at', 'an earlier run')}"}
+    else:
+        peak = {p: m for p, m in matmuls.items() if m}
+        best = max(peak, key=lambda p: peak[p]["median_gflops"]) if peak else None
+        record["peak"] = {"gflops": peak[best]["median_gflops"] if best else None, "library": best, "by_library": peak,
+                          "size": record["settings"].get("matmul_size"), "measured": "measured once in this run",
+                          "measured_at": record["created"]}
+    best = record["peak"]["gflops"]
     probes = [r["all_s"] for r in record["rounds"] if "all_s" in r]
     if probes:  # the slowdown against the fastest probe of the whole run (a busy start inflates the calibration)
         record["calibration_s"] = min([record["calibration_s"], *probes])

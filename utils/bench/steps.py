@@ -6,6 +6,12 @@ or None). Keras is timed as users run it, through `fit`: one epoch of `steps` st
 again and again (a repeated tf.data dataset on TensorFlow, a PyDataset elsewhere), clocked from the
 epoch's start to its end (`fit`'s own set-up before the epoch is left out); `per_call()` is one
 `train_on_batch`, the per-call cost shown beside it.
+
+The same job: every configuration steps on a batch that is already a tensor of its back end, made once
+(native code: `tf.constant`, `torch.from_numpy(...).to(device)`; Keras on TensorFlow: a tf.data dataset of
+the tensors; Keras on JAX and torch: a PyDataset that returns the back end's tensors, which Keras passes
+through unconverted). What Keras still does per step to draw the batch (its data adapter: the PyDataset,
+and on torch a DataLoader) is timed apart as `feed(steps)` -> seconds, shown beside the step.
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ class Timed:
 
     seconds is None when the caller's clock around the call is the right measure.
 
-    `per_call` (Keras only) runs one `train_on_batch` and returns its loss; `device` says where it runs.
+    `per_call` (Keras only) runs one `train_on_batch` and returns its loss; `device` says where it runs;
+    `feed(steps)` (Keras on JAX or torch) draws `steps` batches through fit's data adapter, returns seconds.
     """
 
     block: object
     device: str
     per_call: object = None
+    feed: object = None
 
 
 def native_block(step: training.Step, x, y):
@@ -43,8 +51,11 @@ def native_block(step: training.Step, x, y):
     return block
 
 
-def keras_fit_block(model, x: np.ndarray, y: np.ndarray):
-    """`block(steps)` for a compiled Keras model: `fit` for one epoch of `steps` steps on the batch (x, y)."""
+def keras_fit_block(model, x, y):
+    """`block(steps)` for a compiled Keras model: `fit` for one epoch of `steps` steps on the batch (x, y).
+
+    x, y: NumPy arrays, or (JAX, torch) the back end's tensors, which Keras's data adapters pass through.
+    """
     import keras
 
     class OneBatch(keras.utils.PyDataset):
@@ -68,10 +79,10 @@ def keras_fit_block(model, x: np.ndarray, y: np.ndarray):
     if keras.backend.backend() == "tensorflow":  # what a TensorFlow user feeds `fit`: a tf.data pipeline
         import tensorflow as tf
 
-        repeated = tf.data.Dataset.from_tensors((x, y)).repeat()
+        one = tf.data.Dataset.from_tensors((x, y))
 
-        def data(steps):
-            return {"x": repeated, "steps_per_epoch": steps}
+        def data(steps):  # exactly `steps` batches: with steps_per_execution, Keras stops where the data ends
+            return {"x": one.repeat(steps)}
     else:
         def data(steps):
             return {"x": OneBatch(steps)}
@@ -80,7 +91,30 @@ def keras_fit_block(model, x: np.ndarray, y: np.ndarray):
         clock = EpochClock()
         history = model.fit(**data(steps), epochs=1, verbose=0, shuffle=False, callbacks=[clock])
         return float(history.history["loss"][-1]), clock.seconds
-    return block
+    return block, data
+
+
+def keras_feed(data):
+    """`feed(steps)` -> seconds: draw `steps` batches through the data adapter `fit` builds from `data(steps)`.
+
+    Keras's own iterators (`get_jax_iterator`, `get_torch_dataloader`), as its JAX and torch trainers use them;
+    None on TensorFlow, where `fit` draws the batch inside its compiled step.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend not in ("jax", "torch"):
+        return None
+    from keras.src.trainers.data_adapters import get_data_adapter
+
+    def feed(steps: int) -> float:
+        adapter = get_data_adapter(data(steps)["x"], shuffle=False)
+        batches = adapter.get_jax_iterator() if backend == "jax" else adapter.get_torch_dataloader()
+        start = time.perf_counter()
+        for _ in batches:
+            pass
+        return time.perf_counter() - start
+    return feed
 
 
 def timed_step(config: str, workload: str, batch: int, sizes: dict | None = None, seed: int = 0,
@@ -98,9 +132,13 @@ def timed_step(config: str, workload: str, batch: int, sizes: dict | None = None
     x, y = synthetic_batch(workload, batch, sizes, seed)
     model = models.build_model(c.framework, workload, weights, sizes)
     if c.framework == "keras":
-        step = training.keras_step(model, learning_rate=learning_rate, mode=c.mode)
-        return Timed(block=keras_fit_block(model, x, y), device=_keras_device(model),
-                     per_call=lambda: step.sync(step(x, y)))
+        step = training.keras_step(model, learning_rate=learning_rate, mode=c.mode,
+                                   steps_per_execution=c.steps_per_execution)
+        if c.process != "tensorflow":  # the back end's tensors, made once, as the native code gets them
+            x, y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
+        block, data = keras_fit_block(model, x, y)
+        return Timed(block=block, device=_keras_device(model), per_call=lambda: step.sync(step(x, y)),
+                     feed=keras_feed(data))
     if c.framework == "tensorflow":
         import tensorflow as tf
 

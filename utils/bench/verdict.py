@@ -129,13 +129,12 @@ def mark(cell: dict) -> str:
 def results_table(record: dict, workload: str | None = None) -> str:
     """The results as a text table (one workload, or all), with the machine, peak and contention above it."""
     check_dict("record", record)
-    m, s, peak = record["machine"], record["settings"], record["peak"]
+    m, s = record["machine"], record["settings"]
     threads = s["threads_requested"] or f"all cores ({m['usable_cpus']})"
     head = [f"{m['cpu']}, {m['usable_cpus']} of {m['cpu_count']} CPUs usable; threads: {threads}; "
             f"{s['repeats']} rounds, configurations interleaved",
-            "matmul peak " + (f"{peak['gflops']:.0f} GFLOP/s ({peak['library']})" if peak["gflops"]
-                              else "not measured"),
-            contention_summary(record)]
+            peak_line(record),
+            contention_summary(record)] + ([cost_line(record)] if record.get("phases_s") else [])
     rows = []
     for r in record["results"]:
         if workload is not None and r["workload"] != workload:
@@ -157,16 +156,42 @@ def results_table(record: dict, workload: str | None = None) -> str:
         "the CPU, never ranked by the verdict.")
 
 
+def peak_line(record: dict) -> str:
+    """One line: the matmul peak, the library that measured it, its size, and whether this run measured it."""
+    peak = record["peak"]
+    if not peak.get("gflops"):
+        return "matmul peak not measured"
+    size = peak.get("size") or record["settings"].get("matmul_size")
+    where = peak.get("measured", "measured in this run")
+    return (f"matmul peak {peak['gflops']:.0f} GFLOP/s ({peak['library']}, {size}x{size} float32, {where}): "
+            "the 100% of every '% peak'")
+
+
+def cost_line(record: dict) -> str:
+    """One line: what the run itself cost, by phase (wall seconds), from the record's own clocks."""
+    check_dict("record", record)
+    p = record["phases_s"]
+    return (f"this run: {record['wall_s']:.0f} s (starting processes {p['start']:.0f} s, warm-up and compiles "
+            f"{p['warm_up']:.0f} s, matmul peak {p['peak']:.0f} s, {record['settings']['repeats'] + 1} rounds "
+            f"{p['rounds']:.0f} s)")
+
+
 def keras_overhead_table(record: dict, workload: str, batch: int) -> str:
-    """Keras through `fit` (ms/step) beside one `train_on_batch` call and the native twin on the same back end."""
+    """Keras through `fit` (ms/step) beside one `train_on_batch` call, the per-step cost of its data feed
+    (drawing the ready batch through fit's data adapter: JAX and torch; inside the graph on TensorFlow) and
+    the native twin on the same back end."""
     rows = []
     for r in record["results"]:
         if r["framework"] != "keras" or (r["workload"], r["batch"]) != (workload, batch) or r["state"] not in MEASURED:
             continue
         twin = CONFIGS.get(_twin(r["config"]))
-        native = find_cell(record, twin.name, workload, batch) if twin and twin.name in record["settings"][
-            "configs"] else None
-        rows.append({"configuration": r["label"], "fit ms/step": f"{1e3 * r['median_s']:.3f}",
+        try:
+            native = find_cell(record, twin.name, workload, batch) if twin else None
+        except ValueError:  # not part of this run
+            native = None
+        feed = (f"{1e3 * r['feed_s']:.3f}" if r.get("feed_s") else
+                "in graph" if r["process"] == "tensorflow" else "-")
+        rows.append({"configuration": r["label"], "fit ms/step": f"{1e3 * r['median_s']:.3f}", "feed ms/step": feed,
                      "train_on_batch ms/call": f"{1e3 * r['per_call_s']:.3f}" if r["per_call_s"] else "-",
                      "native twin": twin.label if twin else "-",
                      "twin ms/step": f"{1e3 * native['median_s']:.3f}" if native and native["median_s"] else "-"})
@@ -176,6 +201,6 @@ def keras_overhead_table(record: dict, workload: str, batch: int) -> str:
 
 
 def _twin(config: str) -> str | None:
-    from utils.bench.configs import NATIVE_TWIN
+    from utils.bench.configs import NATIVE_TWIN, SPE_BASE
 
-    return NATIVE_TWIN.get(config)
+    return NATIVE_TWIN.get(SPE_BASE.get(config, config))

@@ -153,6 +153,7 @@ def serve(process: str) -> None:
                 cells[job["key"]] = timed
                 out = {**warm_up(timed.block, job["warmup"], job["block_seconds"]), "device": timed.device,
                        "per_call_s": _per_call(timed.per_call) if timed.per_call else None}
+                out["feed_s"] = _feed(timed.feed, out["steps"]) if timed.feed else None
                 if out["per_call_s"]:  # a one-step fit epoch is mostly the epoch's own start: size by the call
                     out["estimate_s"] = out["per_call_s"]
                     out["steps"] = steps_for(out["per_call_s"], job["block_seconds"])
@@ -175,6 +176,12 @@ def _per_call(call, calls: int = 7) -> float:
         call()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def _feed(feed, steps: int, tries: int = 3) -> float:
+    """Seconds per batch of Keras's data feed alone: the median of `tries` passes of at least 20 batches."""
+    steps = max(20, steps)
+    return float(np.median([feed(steps) / steps for _ in range(tries)]))
 
 
 def _import_process(process: str) -> dict:
