@@ -66,3 +66,24 @@ def test_closures_are_rejected_with_a_fix():
 
     with pytest.raises(TypeError, match="pass them as arguments"):
         backends.run_in_backend("jax", uses_offset)
+
+
+def process_id():
+    import os
+
+    return os.getpid()
+
+
+def test_here_runs_this_process_backend_in_this_process_and_the_others_in_children():
+    import os
+
+    here = backends.current_backend()
+    pids = backends.run_on_each_backend(process_id, here=True)
+    assert list(pids) == list(KERAS_BACKENDS)
+    assert pids[here] == os.getpid()
+    assert all(pid != os.getpid() for backend, pid in pids.items() if backend != here)
+    other = next(b for b in KERAS_BACKENDS if b != here)
+    assert backends.run_in_backend(other, process_id, here=True) != os.getpid()
+    assert backends.run_in_backend(here, backend_and_sum, (1.0, 2.0), here=True) == {"backend": here, "sum": 3.0}
+    with pytest.raises(TypeError, match="here"):
+        backends.run_in_backend(here, process_id, here="yes")

@@ -146,3 +146,29 @@ def test_keras_fit_trains_on_the_same_batches_in_the_same_order(adapter):
     expected = _expected(x, 3)
     per_epoch = len(expected[0])
     _same([model.seen[e * per_epoch:(e + 1) * per_epoch] for e in range(3)], expected)
+
+
+def _passes_fit_trains_on(epochs):
+    """(pass, batch) of every batch `fit` takes from data.keras_batches, on this process's Keras back end."""
+    import keras
+    import numpy as np
+
+    from utils import data
+
+    dataset = data.keras_batches(np.ones((20, 2), "float32"), np.zeros(20, "int64"), 5, seed=7)
+    served, serve = [], type(dataset).__getitem__
+    type(dataset).__getitem__ = lambda self, i: served.append((self.epoch, i)) or serve(self, i)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(dataset, epochs=epochs, shuffle=False, verbose=0)
+    return served
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+def test_keras_fit_takes_each_pass_once_in_order_on_every_backend(backend):
+    from utils import backends
+
+    served = backends.run_in_backend(backend, _passes_fit_trains_on, 3)
+    trained = [[e, i] for e in range(3) for i in range(4)]
+    assert served[-len(trained):] == trained, served  # before them, at most a peek at pass 0
+    assert all(e == 0 for e, _ in served[:-len(trained)]), served

@@ -41,6 +41,21 @@ def test_equivalence_one_sgd_step(arch, digits):
     assert moved > 1e-3
 
 
+def _one_step_on_this_backend(arch):
+    from utils import data, equivalence, models
+
+    digits = data.load("digits")
+    report = equivalence.compare_sgd_step(arch, models.init_weights(arch), digits.x_train[:32], digits.y_train[:32])
+    return [report.largest(group)[0] for group in report.groups]
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_keras_gradients_come_from_whichever_backend_keras_runs_on(backend):
+    from utils import backends
+
+    assert max(backends.run_in_backend(backend, _one_step_on_this_backend, "cnn")) <= ONE_PASS
+
+
 @pytest.mark.parametrize("arch", ["mlp", "cnn"])
 def test_equivalence_twenty_sgd_steps(arch, digits):
     weights = models.init_weights(arch)

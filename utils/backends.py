@@ -1,6 +1,7 @@
 """Run a function under a chosen Keras back end, in a child process, and get its JSON result back.
 
-Used by notebooks 00 (one model on each back end) and 03 (the graph each back end builds).
+Used by notebooks 00 (one model on each back end), 01 (the custom `train_step` of each back end) and 03
+(the graph each back end builds).
 
 Keras picks its back end once, when it is imported, and objects made under one back end stay bound
 to it; so the safe rule is one back end per process. The function must be self-contained (its own
@@ -13,6 +14,9 @@ child on another back end than JAX cannot import JAX (kept out to save memory):
         return outputs.tolist()
 
     results = run_on_each_backend(predict, weights)   # {'tensorflow': [...], 'jax': [...], 'torch': [...]}
+
+With `here=True` the back end this process's Keras already uses runs in this process instead (no child,
+no re-seeding), so a notebook gets every back end's result whatever `KERAS_BACKEND` its learner set.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import sys
 import textwrap
 import traceback
 
-from utils.checks import check_choice, check_int, check_names, check_seconds
+from utils.checks import check_bool, check_choice, check_int, check_names, check_seconds
 from utils.frameworks import KERAS_BACKENDS
 from utils.processes import check_threads, child_environment, print_result, run_module
 
@@ -35,22 +39,37 @@ class BackendError(RuntimeError):
 
 
 def run_in_backend(backend: str, func, *args, seed: int = 0, threads: int | None = 1, timeout: float = 300,
-                   **kwargs):
+                   here: bool = False, **kwargs):
     """Call `func(*args, **kwargs)` in a fresh Python whose Keras uses `backend`; return its result.
 
     The child seeds Python, NumPy and Keras with `seed` and caps math threads at `threads` before
     the call. Raises BackendError (with the child's traceback) when the call fails or times out.
+    here=True: when this process's Keras already uses `backend`, call `func` here instead, as it is
+    (no child, no seeding, no thread cap; the result still goes through JSON, as a child's would).
     """
     check_choice("backend", backend, KERAS_BACKENDS)
     check_seconds("timeout", timeout)
+    check_bool("here", here)
     payload = _payload(func, args, kwargs, seed, threads)
+    if here and current_backend() == backend:
+        return json.loads(json.dumps(func(*args, **kwargs)))
     env = {**child_environment(threads), "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return run_module("utils.backends", payload, env, timeout, f"{func.__name__} under Keras back end {backend!r}",
                       BackendError)
 
 
+def current_backend() -> str:
+    """The back end of this process's Keras (imports Keras, which then keeps that back end)."""
+    import keras
+
+    return keras.backend.backend()
+
+
 def run_on_each_backend(func, *args, backends=KERAS_BACKENDS, **kwargs) -> dict:
-    """`run_in_backend` for each back end in turn (one child at a time, to keep memory low)."""
+    """`run_in_backend` for each back end in turn (one child at a time, to keep memory low).
+
+    Pass here=True to run this process's own back end in this process (see `run_in_backend`).
+    """
     backends = check_names("backends", backends, KERAS_BACKENDS)
     return {backend: run_in_backend(backend, func, *args, **kwargs) for backend in backends}
 

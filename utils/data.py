@@ -138,7 +138,9 @@ class _Passes:
 def keras_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
     """A keras.utils.PyDataset serving the fixed batch order (works on every Keras back end).
 
-    Keras calls `on_epoch_begin` at the start of each epoch of `fit`; that is what moves to the next pass.
+    Keras calls `on_epoch_begin` at the start of each epoch of `fit`; that is what moves to the next pass,
+    once the pass before was served whole. Keras also peeks at a batch or two before training (on JAX and
+    PyTorch inside an epoch of its own, with its own `on_epoch_begin`): a peek does not count as a pass.
     """
     import keras
 
@@ -147,17 +149,20 @@ def keras_batches(x, y, batch_size: int, seed: int = 0, shuffle: bool = True):
     class FixedOrder(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
-            self.epoch = -1  # before the first epoch, a peek sees pass 0
+            self.epoch, self.served = 0, set()  # the pass being served, and the batches of it served so far
             self.batches = batch_order(len(x), batch_size, 0, seed, shuffle)
 
         def __len__(self):
             return len(self.batches)
 
         def __getitem__(self, i):
+            self.served.add(i)
             return x[self.batches[i]], y[self.batches[i]]
 
         def on_epoch_begin(self):
-            self.epoch += 1
+            if len(self.served) == len(self.batches):  # the last pass was served whole, not peeked at
+                self.epoch += 1
+            self.served = set()
             self.batches = batch_order(len(x), batch_size, self.epoch, seed, shuffle)
 
     return FixedOrder()

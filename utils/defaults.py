@@ -116,7 +116,7 @@ def batchnorm(x, batch_size: int = 32, steps: int = 20) -> list[Difference]:
         for b in batches:  # training mode: normalise with the batch's statistics, update the moving ones
             with torch.no_grad():
                 t_out = t(torch.from_numpy(x[b])).numpy()
-            out = max(out, float(np.abs(np.asarray(k(x[b], training=True)) - t_out).max()))
+            out = max(out, float(np.abs(keras.ops.convert_to_numpy(k(x[b], training=True)) - t_out).max()))
         stats = max(np.abs(k.moving_mean.numpy() - t.running_mean.numpy()).max(),
                     np.abs(k.moving_variance.numpy() - t.running_var.numpy()).max())
         return out, float(stats)
@@ -201,7 +201,7 @@ def padding(seed: int = 0) -> list[Difference]:
     conv = keras.layers.Conv2D(kernel.shape[-1], 3, strides=2, padding="same", use_bias=False)
     conv.build(x.shape)
     conv.set_weights([kernel])
-    keras_out = np.asarray(conv(x))  # (n, 4, 4, filters)
+    keras_out = keras.ops.convert_to_numpy(conv(x))  # (n, 4, 4, filters)
     w = torch.from_numpy(models.to_torch_layout({"conv/kernel": kernel})["conv/kernel"])
     xt = torch.from_numpy(models.to_torch_input("cnn", x))
     with torch.no_grad():

@@ -173,14 +173,44 @@ def build_models(arch: str, weights: dict, sizes: dict | None = None) -> dict:
     return {f.id: models.build_model(f.id, arch, weights, sizes) for f in COMPARED}
 
 
-def _tape_gradients(model, variables, x, y) -> list:
-    """Gradients of the mean cross-entropy by `tf.GradientTape` (for a Keras or a tf.Module model)."""
-    import keras
+def _tape_gradients(model, variables, x, y, loss_of=None) -> list:
+    """Gradients of the mean cross-entropy by `tf.GradientTape` (a tf.Module, or Keras on TensorFlow)."""
     import tensorflow as tf
 
+    if loss_of is None:  # TensorFlow's own loss: Keras's would give JAX or torch tensors on those back ends
+        def loss_of(labels, logits):
+            return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
     with tf.GradientTape() as tape:
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, model(x))
+        loss = loss_of(y, model(x))
     return tape.gradient(loss, variables)
+
+
+def _keras_gradients(model, variables, x, y) -> list[np.ndarray]:
+    """Gradients of the mean cross-entropy of a Keras model, by the back end Keras runs on.
+
+    TensorFlow: `tf.GradientTape`; JAX: `jax.grad` of the model's `stateless_call`; PyTorch: `backward()`.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    loss_of = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if backend == "tensorflow":
+        return [np.asarray(g) for g in _tape_gradients(model, variables, x, y, loss_of)]
+    if backend == "jax":
+        import jax
+
+        trainable = [v.value for v in model.trainable_variables]
+        non_trainable = [v.value for v in model.non_trainable_variables]
+
+        def loss(values):
+            return loss_of(y, model.stateless_call(values, non_trainable, x)[0])
+
+        by_id = {id(v): g for v, g in zip(model.trainable_variables, jax.grad(loss)(trainable), strict=True)}
+        return [np.asarray(by_id[id(v)]) for v in variables]
+    for v in variables:  # torch: the gradients land in each parameter's .grad
+        v.value.grad = None
+    loss_of(y, model(x)).backward()
+    return [v.value.grad.detach().cpu().numpy() for v in variables]
 
 
 def _as_tensors(framework: str, x: np.ndarray, y: np.ndarray):
@@ -206,6 +236,7 @@ def _check_tolerance(tolerance) -> float:
 def compare_forward(arch: str, weights: dict, x, sizes: dict | None = None, tolerance: float = TOLERANCE
                     ) -> Agreement:
     """The logits of the same model and weights in each framework, on the same inputs."""
+    import keras
     import torch
 
     sizes = models.resolve_sizes(arch, sizes)
@@ -215,7 +246,7 @@ def compare_forward(arch: str, weights: dict, x, sizes: dict | None = None, tole
     with torch.no_grad():
         torch_logits = built["torch"](torch.from_numpy(models.to_torch_input(arch, x))).numpy()
     values = {
-        "Keras": {"logits": np.asarray(built["keras"](x, training=False))},
+        "Keras": {"logits": keras.ops.convert_to_numpy(built["keras"](x, training=False))},
         "TensorFlow": {"logits": built["tensorflow"](x).numpy()},
         "PyTorch": {"logits": torch_logits},
     }
@@ -233,9 +264,9 @@ def compare_sgd_step(arch: str, weights: dict, x, y, lr: float = 0.1, sizes: dic
     built = build_models(arch, weights, sizes)
     keras_m, tf_m, torch_m = built["keras"], built["tensorflow"], built["torch"]
     named = [(f"{layer.name}/{w.name}", w) for layer in keras_m.layers for w in layer.trainable_weights]
-    keras_grads = _tape_gradients(keras_m, [w for _, w in named], x, y)
+    keras_grads = _keras_gradients(keras_m, [w for _, w in named], x, y)
     tf_grads = _tape_gradients(tf_m, list(tf_m.w.values()), x, y)
-    values = {"Keras": {"gradients": {n: np.asarray(g) for (n, _), g in zip(named, keras_grads, strict=True)}},
+    values = {"Keras": {"gradients": {n: g for (n, _), g in zip(named, keras_grads, strict=True)}},
               "TensorFlow": {"gradients": {n: g.numpy() for n, g in zip(tf_m.w, tf_grads, strict=True)}}}
     for f in COMPARED:  # the step itself; PyTorch keeps this step's gradients in .grad
         model = built[f.id]
