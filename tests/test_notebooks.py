@@ -502,12 +502,17 @@ def _shows(value, text):
     return _number_in_text(value, text)
 
 
+CHOOSES_A_ROW = re.compile(r"\bof the table\b|\bas the table spells it\b")
+
+
 def prediction_leaks(nb):
     """Problems: a predict/decide exercise (checkpoint or end exercise) whose answer is printed above it.
 
     An exercise cell holds `name = ...` (the learner's answer) and follows a markdown cell saying predict or
     decide; its solution is the cell tagged `solution` that assigns `name` a literal. That literal must not
-    appear in any stored output above the exercise cell.
+    appear in any stored output above the exercise cell; a set of answers, not all on one output line. A
+    decision among the rows of a table the question points to ("which path of the table") shows every
+    option by design, so its answer's name is not a leak; the decision is.
     """
     solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
     problems = []
@@ -523,7 +528,13 @@ def prediction_leaks(nb):
         outputs = "\n".join(_outputs_text(c) for c in nb.cells[:i] if c.cell_type == "code")
         for name in blanks:
             for solution in solutions:
-                leaked = [v for v in _assigned_answers(solution.source).get(name, []) if _shows(v, outputs)]
+                leaves = _assigned_answers(solution.source).get(name, [])
+                if len(leaves) > 1:  # a set or list is told only when one output line holds all of it
+                    leaked = [line for line in outputs.splitlines() if all(_shows(v, line) for v in leaves)]
+                elif CHOOSES_A_ROW.search(question):  # a row of a table the question shows: every option is shown
+                    leaked = []
+                else:
+                    leaked = [v for v in leaves if _shows(v, outputs)]
                 if leaked:
                     problems.append(f"cell {i}: the answer to {name} ({leaked}) is printed above it")
     return problems
