@@ -542,8 +542,6 @@ def prediction_leaks(nb):
 
 def test_each_lesson_has_a_checkpoint_before_its_verdict(notebook):
     path, nb = notebook
-    if path.name == "05_datasets.ipynb" and checkpoint_problems(nb):
-        pytest.xfail("05's checkpoint pending")
     assert not checkpoint_problems(nb), f"{path.name}: {checkpoint_problems(nb)}"
 
 

@@ -44,6 +44,11 @@ def growth(rows, name: str) -> dict:
     return {**out, "state": state, "flat": state == "flat", "why": f"peak memory {v.why}"}
 
 
+def flat_pipelines(rows) -> int:
+    """How many of the sweep's pipelines the judge calls flat (notebook 05's checkpoint)."""
+    return sum(growth(rows, name)["flat"] for name in dict.fromkeys(r["pipeline"] for r in rows))
+
+
 def compare(fast: dict, slow: dict) -> verdicts.RepeatVerdict | None:
     """Judge two rows' repeated examples/s with `verdicts.compare_repeats` (higher is better); None when a
     row has no repeats."""
