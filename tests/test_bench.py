@@ -356,3 +356,17 @@ def test_the_explorer_explains_a_configuration_not_timed_on_a_workload(capsys):
     widget.f("Keras/TF", "tf.function", ("cnn", 32))
     out = capsys.readouterr().out
     assert "slower than tf.function" in out and "pick configurations timed on cnn at batch 32" in out
+
+
+def test_the_checkpoint_judges_time_per_example_on_the_rounds():
+    from utils import checkpoints
+
+    def cell(batch, ms):
+        return {"config": "torch-eager", "workload": "mlp", "batch": batch, "rounds": [0, 1, 2],
+                "samples_s": [ms * f / 1e3 for f in (1.0, 1.1, 0.9)]}
+
+    record = {"results": [cell(1, 1.0), cell(256, 10.0), cell(16, 16.0)]}
+    assert checkpoints.per_example_time(record, "torch-eager", "mlp", 1, 256) == "shorter"
+    assert checkpoints.per_example_time(record, "torch-eager", "mlp", 1, 16) == "about the same"
+    with pytest.raises(ValueError, match="no time at batch 1 and 64"):
+        checkpoints.per_example_time(record, "torch-eager", "mlp", 1, 64)

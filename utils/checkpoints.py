@@ -118,16 +118,21 @@ def zero_times_log_zero() -> str:
 def per_example_time(record: dict, config: str, workload: str, small: int, large: int) -> str:
     """Notebook 02: is `config`'s time per example at batch `large` shorter than at `small` (a PER_EXAMPLE word)?
 
-    The median step time over the batch size; within 10% counts as "about the same".
+    Each round's step time over its batch size, judged by the series' judge (`verdicts.compare_repeats`,
+    paired by round); "cannot tell" reads as "about the same" only when the judge says so.
     """
-    per = {}
-    for r in record["results"]:
-        if (r["config"], r["workload"]) == (config, workload) and r["batch"] in (small, large) and r.get("median_s"):
-            per[r["batch"]] = r["median_s"] / r["batch"]
-    if set(per) != {small, large}:
+    from utils import verdicts
+
+    cells = {r["batch"]: r for r in record["results"] if (r["config"], r["workload"]) == (config, workload)
+             and r["batch"] in (small, large) and r.get("samples_s")}
+    if set(cells) != {small, large}:
         raise ValueError(f"{config} has no time at batch {small} and {large} in this run")
-    ratio = per[large] / per[small]
-    return "shorter" if ratio < 0.9 else "longer" if ratio > 1.1 else "about the same"
+    per = {b: [s / b for s in c["samples_s"]] for b, c in cells.items()}
+    judged = verdicts.compare_repeats("large", per[large], "small", per[small],
+                                      rounds=(cells[large]["rounds"], cells[small]["rounds"]))
+    if judged.word == "cannot tell":
+        raise ValueError(f"this run cannot tell {config}'s time per example at batch {large} from batch {small}")
+    return "about the same" if judged.word == "about the same" else "shorter" if judged.leader == "large" else "longer"
 
 
 def leader_for_weights(table: dict, first: dict, second: dict) -> str:
