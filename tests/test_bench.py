@@ -370,3 +370,16 @@ def test_the_checkpoint_judges_time_per_example_on_the_rounds():
     assert checkpoints.per_example_time(record, "torch-eager", "mlp", 1, 16) == "about the same"
     with pytest.raises(ValueError, match="no time at batch 1 and 64"):
         checkpoints.per_example_time(record, "torch-eager", "mlp", 1, 64)
+
+
+def test_a_scenario_from_back_ends_run_one_after_another_is_judged_unpaired():
+    """all_at_once=False: each back end has its own rounds, so no round is shared and the samples are unpaired."""
+    from utils.bench import lesson
+
+    record = fake_record({"keras-jax": (0.5e-3, 0.01), "tf-function": (1e-3, 0.01), "torch-eager": (0.8e-3, 0.01)})
+    record["rounds"] = record["rounds"] * 3
+    for i, r in enumerate(record["results"]):  # rounds 0-4, 5-9, 10-14: one back end after another
+        r["rounds"] = list(range(5 * i, 5 * i + 5))
+    fast = lesson.speed_scenario(bench.validate(record), "mlp", 32, "ms per step")
+    assert fast["verdict"] == "Keras" and fast["decided"], fast
+    assert "unpaired" in " ".join(fast["comparisons"])

@@ -132,7 +132,8 @@ SCENARIOS = {"short training duration": ("small", "mlp", 64), "high performance"
 def speed_scenario(record: dict, workload: str, batch: int, what: str) -> dict | None:
     """A scenario's verdict (`scenarios.repeats_scenario`) from the fastest configuration of each framework.
 
-    The samples are ms per step, the rounds another program held the CPU in left out, paired by round.
+    The samples are ms per step, the rounds another program held the CPU in left out, paired by round where
+    the frameworks ran in the same rounds (all back ends alive together), else compared unpaired.
     None when a framework has no measured cell or fewer than MIN_REPEATS clean rounds (07: not measured).
     """
     from utils.frameworks import COMPARED, framework
@@ -151,9 +152,10 @@ def speed_scenario(record: dict, workload: str, batch: int, what: str) -> dict |
     kept = {n: clean_samples(fastest[n], contended) for n in names if n in fastest}
     if len(kept) < len(names) or min(len(k[0]) for k in kept.values()) < MIN_REPEATS:
         return None
+    shared = set.intersection(*(set(k[1]) for k in kept.values()))  # one back end after another: none shared
     return scenarios.repeats_scenario({n: [1e3 * s for s in k[0]] for n, k in kept.items()}, what,
-                                     rounds={n: k[1] for n, k in kept.items()}, unit="ms",
-                                     labels={n: fastest[n]["label"] for n in kept})
+                                     rounds={n: k[1] for n, k in kept.items()} if len(shared) >= MIN_REPEATS
+                                     else None, unit="ms", labels={n: fastest[n]["label"] for n in kept})
 
 
 def key_results(small: dict, big: dict) -> dict:
