@@ -330,11 +330,11 @@ def test_printed_source_is_short_and_has_no_docstring():
 
     for func, start in ((training.keras_step, None), (training.tensorflow_step, "def train_step"),
                         (training.torch_step, "network =")):
-        text = lesson.source(func, start)
+        text = lesson.step_source(func, start)
         assert len(text.splitlines()) <= 25 and '"""' not in text and "Args:" not in text
-    assert lesson.source(training.tensorflow_step, max_lines=5).splitlines()[-1].startswith("# ... (")
+    assert lesson.step_source(training.tensorflow_step, max_lines=5).splitlines()[-1].startswith("# ... (")
     with pytest.raises(ValueError, match="no line"):
-        lesson.source(training.torch_step, "not in it")
+        lesson.step_source(training.torch_step, "not in it")
 
 
 def test_the_run_cost_line_reads_the_record_clocks():

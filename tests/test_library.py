@@ -41,6 +41,7 @@ def _required(tmp_path):
         "backends.run_in_backend": {"backend": "jax", "func": _a_function},
         "bench.configs.check_grid": {"configs": ["torch-eager"], "workloads": ["mlp"], "batches": [64]},
         "bench.configs.synthetic_batch": {"workload": "mlp", "batch": 8},
+        "bench.lesson.step_source": {"func": _a_function},
         "bench.steps.timed_step": {"config": "torch-eager", "workload": "mlp", "batch": 8},
         "bench.steps.matmul": {"library": "numpy", "n": 8},
         "bench.timing.steps_for": {"step_seconds": 0.001, "block_seconds": 0.03},

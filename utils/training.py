@@ -60,7 +60,7 @@ def _checked(framework: str, optimizer, learning_rate, epsilon, mode) -> tuple[f
 
 
 def keras_step(model, optimizer: str = "sgd", learning_rate: float = 0.01, epsilon: float = 1e-7,
-               mode: str | None = None, steps_per_execution: int = 1) -> Step:
+               mode: str | None = None) -> Step:
     """Keras (any back end): `compile` with the optimizer and loss, then `train_on_batch`.
 
     Args:
@@ -69,20 +69,16 @@ def keras_step(model, optimizer: str = "sgd", learning_rate: float = 0.01, epsil
         learning_rate: the step size, > 0.
         epsilon: Adam's epsilon (Keras's default, 1e-7; PyTorch's own default is 1e-8).
         mode: None, "eager", "graph" or "compiled" (see the module docstring).
-        steps_per_execution: steps `fit` runs per call into the back end (Keras's `compile` argument;
-            1 on PyTorch, which Keras refuses otherwise).
     Returns:
         A Step; `step(x, y)` returns the loss as a float (Keras reads it back every step).
     """
     lr, eps = _checked("keras", optimizer, learning_rate, epsilon, mode)
-    check_int("steps_per_execution", steps_per_execution, minimum=1)
     import keras
 
     opt = keras.optimizers.SGD(learning_rate=lr) if optimizer == "sgd" else keras.optimizers.Adam(lr, epsilon=eps)
     compile_args = {None: {}, "eager": {"run_eagerly": True}, "graph": {"jit_compile": False},
                     "compiled": {"jit_compile": True}}[mode]
-    model.compile(optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  steps_per_execution=steps_per_execution, **compile_args)
+    model.compile(optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), **compile_args)
     return Step(run=model.train_on_batch, sync=float, framework="keras", mode=mode, optimizer=opt)
 
 

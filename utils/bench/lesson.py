@@ -17,7 +17,7 @@ from utils.exercises import check, check_function, not_a_choice, report
 from utils.verdicts import MIN_REPEATS
 
 
-def source(func, start: str | None = None, max_lines: int = 25) -> str:
+def step_source(func, start: str | None = None, max_lines: int = 25) -> str:
     """`func`'s source without its docstring, from the first line containing `start` (None: the whole body),
     at most `max_lines` lines: what notebook 02 prints of a training step (full source: its module)."""
     import ast
