@@ -65,6 +65,8 @@ def test_a_real_run_times_keras_through_fit_and_records_contention():
     assert len({round(r["first_loss"], 4) for r in cells.values()}) == 1, "same weights and data everywhere"
     assert len(record["rounds"]) == 2 and all("efficiency" in r for r in record["rounds"])
     assert record["workers"]["torch"]["threads"]["intra_op"] == 1
+    assert "keras" not in record["workers"]["torch"]["versions"], "no Keras cell there: Keras not imported"
+    assert "keras" in record["workers"]["tensorflow"]["versions"]
     assert set(record["peak"]["by_library"]) == {"numpy"}, "one peak, measured once, by one library"
     assert "contention:" in bench.results_table(record)
     assert set(record["phases_s"]) == {"start", "warm_up", "peak", "rounds"} and record["phases_s"]["rounds"] > 0

@@ -140,7 +140,8 @@ def run(configs=DEFAULT_CONFIGS, workloads=("mlp",), batches=64, sizes=None, rep
             try:
                 clock = time.perf_counter()
                 for p in group:
-                    workers[p] = Worker(p, threads, quiet_pools)
+                    workers[p] = Worker(p, threads, quiet_pools,
+                                        keras=any(c.process == p and c.framework == "keras" for c in cells))
                 mine = [c for c in cells if c.process in group]
                 pids = [numpy_worker.popen.pid, *(w.popen.pid for w in workers.values())]
                 cpu = timing.cpu_snapshot(pids)
