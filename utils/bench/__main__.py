@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from utils.bench.claims import claims_table
-from utils.bench.configs import CONFIGS, WORKLOADS, check_grid, grid, scaled_sizes
+from utils.bench.claims import claims_table, fix_table
+from utils.bench.configs import CONFIGS, SPE_BASE, WORKLOADS, check_grid, grid, scaled_sizes
 from utils.bench.gpu import gpu_grid, on_gpu, reference_table
 from utils.bench.record import MEASURED, save_record
 from utils.bench.runner import run
@@ -70,6 +70,9 @@ def main(argv=None) -> int:
     if args.gpu_reference:
         print("\n" + reference_table(record))
     print("\nThe 2019 claims on this run:\n" + claims_table(record, evidence=False))
+    for workload, batch in dict.fromkeys((r["workload"], r["batch"]) for r in record["results"]
+                                         if r["config"] in SPE_BASE):
+        print(f"\nKeras's steps_per_execution ({workload}, batch {batch}):\n" + fix_table(record, workload, batch))
     print(f"\nrecord written to {path}")
     if args.gpu_reference and not on_gpu(record):
         print(f"no GPU was used: {path} is not a GPU reference", file=sys.stderr)
