@@ -383,3 +383,15 @@ def test_a_scenario_from_back_ends_run_one_after_another_is_judged_unpaired():
     fast = lesson.speed_scenario(bench.validate(record), "mlp", 32, "ms per step")
     assert fast["verdict"] == "Keras" and fast["decided"], fast
     assert "unpaired" in " ".join(fast["comparisons"])
+
+
+def test_key_results_read_the_small_mlp_when_the_small_run_has_other_workloads():
+    from utils.bench import lesson
+
+    small = fake_record({"keras-jax": (0.5e-3, 0.01), "keras-jax-spe": (0.1e-3, 0.01), "tf-function": (1e-3, 0.01),
+                         "torch-eager": (0.8e-3, 0.01)})
+    other = {**small["results"][0], "workload": "cnn", "median_s": 1e-5, "state": "contended"}
+    small["results"].append(other)  # a CNN cell of the same configuration, faster and contended
+    key = lesson.key_results(small, fake_record())
+    assert key["ms_per_step"] == {"Keras": 0.5, "TensorFlow": 1.0, "PyTorch": 0.8}, "the MLP, no steps_per_execution"
+    assert key["states"]["keras-jax"] == "ok"

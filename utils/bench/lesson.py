@@ -163,7 +163,8 @@ def key_results(small: dict, big: dict) -> dict:
 
     "verdicts": the scenarios 02 decides (SCENARIOS: the small MLP at batch 64, the large one at batch 256),
     each from the fastest configuration of each framework (`speed_scenario`; absent when not measured);
-    "ms_per_step": each framework's best median ms per step on the small model (Keras: any back end);
+    "ms_per_step": each framework's best median ms per step on the small MLP (Keras: any back end, without
+    steps_per_execution); "states": each small-MLP configuration's state;
     "claims": each 2019 claim's outcome per case of both runs (`claims.judge_claims`).
     """
     from utils.frameworks import framework
@@ -184,7 +185,7 @@ def key_results(small: dict, big: dict) -> dict:
             "ms_per_step": best,
             "claims": {f"{r['claim']} ({run}: {r['workload']}, batch {r['batch']})": r["outcome"]
                        for run, rows in judged.items() for r in rows},
-            "states": {r["config"]: r["state"] for r in small["results"]},
+            "states": {r["config"]: r["state"] for r in small["results"] if r["workload"] == "mlp"},
             "share_of_peak_large_mlp_batch_256": {r["config"]: r["share_of_peak"] for r in big["results"]
                                                   if r["batch"] == 256},
             "contention": {"small": contention_summary(small), "large": contention_summary(big)}}
