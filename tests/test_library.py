@@ -108,6 +108,8 @@ def _required(tmp_path):
         "verdicts.tiers": {"values": {"a": 1, "b": 2}},
         "verdicts.compare_repeats": {"a": "a", "samples_a": [1.0, 1.1, 0.9], "b": "b", "samples_b": [2.0, 2.1, 1.9]},
         "verdicts.ranking_line": {"values": {"a": 1, "b": 2}},
+        "checkpoints.check_prediction": {"name": "checkpoint: x", "answer": "the same", "outcome": lambda: "zero",
+                                         "choices": ("the same", "zero")},
         "streaming.sweep": {"measures": {}, "datasets": [("folder", 1.0)]},
         "streaming.time_rounds": {"functions": {"a": lambda: None}},
         "verdicts.compare_growth": {"a": "a", "peaks_a": [2.0, 2.1, 1.9], "b": "b", "peaks_b": [1.0, 1.1, 0.9],

@@ -44,4 +44,5 @@ The workshop kit (no notebook imports it)
     learner      learner copies without solutions (`make learner`)
     slides       slide metadata for jupyterlab-rise (`make slides`)
     exercise_examples  every exercise check called in a small valid context (its test)
+    checkpoints  the checkpoint inside each lesson: a prediction checked against a small experiment (00-07)
 """
