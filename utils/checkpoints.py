@@ -89,9 +89,9 @@ def traced_python_runs(calls: int = 3) -> int:
     """Notebook 03: how often a `tf.function`'s Python body runs for `calls` float32 (2, 4) tensors."""
     import logging
 
-    from utils.checks import check_int
-
     import tensorflow as tf
+
+    from utils.checks import check_int
 
     check_int("calls", calls, minimum=1)
     runs, logger = [0], logging.getLogger("tensorflow")
