@@ -159,8 +159,10 @@ def test_popularity_scenario_is_the_judges_items_scenario_over_the_current_measu
     ({"verdict": "Keras", "leaders": ["Keras"], "decided": True}, "holds"),
     ({"verdict": "Keras and PyTorch", "leaders": ["Keras", "PyTorch"], "decided": True}, "shared"),
     ({"verdict": "PyTorch", "leaders": ["PyTorch"], "decided": True}, "does not hold"),
-    ({"verdict": "cannot tell: Keras or PyTorch", "leaders": ["PyTorch"], "decided": False}, "cannot tell"),
-    ({"verdict": "cannot tell: TensorFlow or PyTorch", "leaders": ["PyTorch"], "decided": False}, "does not hold"),
+    ({"verdict": "cannot tell: Keras or PyTorch", "leaders": ["PyTorch"], "contenders": ["Keras", "PyTorch"],
+      "decided": False}, "cannot tell"),
+    ({"verdict": "cannot tell: TensorFlow or PyTorch", "leaders": ["PyTorch"], "contenders": ["TensorFlow", "PyTorch"],
+      "decided": False}, "does not hold"),
     ({"verdict": "cannot tell: Keras or PyTorch", "leaders": ["Keras"], "decided": False}, "cannot tell"),
 ])
 def test_claim_today_reads_the_judges_verdict(verdict, word):

@@ -316,8 +316,7 @@ def claim_today(verdict: dict) -> str:
         if not verdict["decided"]:
             return "cannot tell"
         return "holds" if verdict["leaders"] == [claimed] else "shared"
-    unsure = verdict["verdict"].removeprefix("cannot tell: ").split(" or ") if not verdict["decided"] else []
-    return "cannot tell" if claimed in unsure else "does not hold"
+    return "cannot tell" if not verdict["decided"] and claimed in verdict["contenders"] else "does not hold"
 
 
 def recorded_results(figures, verdict: dict) -> dict:

@@ -209,7 +209,7 @@ def speed_record_verdict(step_ms) -> str:
 # Exercise 1's record: ms per step in five interleaved rounds on a laptop whose speed varies from round to round.
 EXERCISE_1 = {"Keras": [1.212, 1.331, 1.187, 1.5, 1.211], "TensorFlow": [1.0, 1.131, 0.96, 1.262, 1.03],
               "PyTorch": [0.959, 1.064, 0.921, 1.176, 0.988]}
-EXERCISE_2 = ({"prototyping": 1.0}, "debugging")  # the base weights and the priority exercise 2 raises
+EXERCISE_2 = ({"ecosystem": 1.0}, "deployment")  # the base weights and the priority exercise 2 raises
 VERDICT_WORDS = (*NAMES, *(f"{a} and {b}" for i, a in enumerate(NAMES) for b in NAMES[i + 1:]), "all three",
                  "cannot tell")  # the words a scenario's verdict can take, "cannot tell: ..." shortened
 

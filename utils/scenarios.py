@@ -41,8 +41,9 @@ def scenario_verdict(best: str, comparisons, scores: dict, evidence: str) -> dic
         evidence: the numbers the comparisons used, in words.
     Returns:
         A JSON-able dict for results.record: "verdict" ("PyTorch", "Keras and PyTorch" for a measured tie,
-        "all three", or "cannot tell: Keras or PyTorch"), "leaders", "decided", "scores", "evidence",
-        "rule" and "comparisons" (each comparison's why). Notebook 07 prints it as it is.
+        "all three", or "cannot tell: Keras, TensorFlow or PyTorch"), "leaders" (the best and those about the
+        same), "contenders" (the leaders and those the judge cannot tell from the best), "decided", "scores",
+        "evidence", "rule" and "comparisons" (each comparison's why). Notebook 07 prints it as it is.
     """
     check_str("best", best)
     check_dict("scores", scores)
@@ -60,14 +61,14 @@ def scenario_verdict(best: str, comparisons, scores: dict, evidence: str) -> dic
         (tied if c.word == "about the same" else unsure if c.word == "cannot tell" else []).append(other)
     order = sorted(tied + unsure, key=names.index)
     if unsure:
-        verdict = "cannot tell: " + " or ".join(order)
+        verdict = f"cannot tell: {', '.join(order[:-1])} or {order[-1]}"
     elif len(tied) == len(names) and len(names) > 2:
         verdict = "all three" if len(names) == 3 else "all"
     else:
         verdict = " and ".join(order)
     rules = sorted({getattr(c, "rule", None) or f"repeated measurements: a ratio within {c.margin:.0%} is "
                     "about the same, judged on its 95% interval" for c in comparisons})
-    return {"verdict": verdict, "leaders": sorted(tied, key=names.index), "decided": not unsure,
+    return {"verdict": verdict, "leaders": sorted(tied, key=names.index), "contenders": order, "decided": not unsure,
             "scores": {n: round(float(v), 3) for n, v in scores.items()}, "evidence": evidence,
             "rule": "; ".join(rules), "comparisons": [c.why for c in comparisons]}
 

@@ -276,7 +276,7 @@ def _claim_status(r) -> tuple[str, str]:
         return "holds", "holds"
     if claim in leaders:
         return "holds in part", f"holds in part: {claim} shares the lead ({verdict})"
-    return "does not hold", f"does not hold: {verdict} {'leads' if len(leaders) == 1 else 'lead'}"
+    return "does not hold", f"does not hold: {' and '.join(leaders)} {'leads' if len(leaders) == 1 else 'lead'}"
 
 
 def claim_outcomes(card) -> dict:
