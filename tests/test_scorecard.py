@@ -91,6 +91,7 @@ def test_the_committed_references_give_rows_equal_to_their_recorded_verdicts():
 
 def test_references_only_ignores_the_learners_files(synthetic, monkeypatch):
     own, _ = synthetic
+    monkeypatch.delenv(scorecard.REFERENCES_ONLY, raising=False)
     monkeypatch.setattr(results, "RESULTS_DIR", own)
     assert _rows(scorecard.build_scorecard())["debugging"]["source"] == "own"
     monkeypatch.setenv(scorecard.REFERENCES_ONLY, "1")

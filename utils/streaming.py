@@ -307,7 +307,7 @@ def check_fast_pipeline(name: str, make_pipeline, speedup: float = 2.0):
     return exercises.report(name, reason, "read many examples per record, then decode the whole batch at once")
 
 
-EXERCISE_2 = {"batch_size": 2048, "num_workers": 4, "prefetch_factor": 3, "n_features": 64}
+EXERCISE_2 = {"batch_size": 4096, "num_workers": 3, "prefetch_factor": 6, "n_features": 64}
 EXERCISE_3 = {"replicas": 4, "per_replica_batch": 32}
 
 
