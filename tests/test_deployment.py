@@ -212,3 +212,113 @@ def test_the_serving_code_is_printable_and_bad_arguments_are_refused(tmp_path):
     with pytest.raises(ValueError, match="formats"):
         deployment.export_keras_elsewhere("torch", "mlp", WEIGHTS, tmp_path, ["pdf"])
     assert deployment.size_bytes(Path(__file__)) > 0
+
+
+# ---- the CNN: the same main paths, on a batch of 8x8 one-channel images ------------------------------------------
+
+CNN_WEIGHTS = models.init_weights("cnn")
+IMAGES = np.random.default_rng(1).normal(size=(8, 8, 8, 1)).astype(np.float32)
+
+
+def _tf_image_module(model):
+    import tensorflow as tf
+
+    class ImageServing(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 8, 8, 1], tf.float32)])
+        def serve(self, x):
+            return self.model(x)
+
+    return ImageServing()
+
+
+def _tf_cnn_saved_model(model, path):
+    import tensorflow as tf
+
+    tf.saved_model.save(_tf_image_module(model), path)
+
+
+def _tf_cnn_litert(model, path):
+    import tensorflow as tf
+
+    module = _tf_image_module(model)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([module.serve.get_concrete_function()], module)
+    Path(path).write_bytes(converter.convert())
+
+
+def _tf_cnn_onnx(model, path):
+    import tf2onnx
+
+    module = _tf_image_module(model)
+    tf2onnx.convert.from_function(module.serve, input_signature=module.serve.input_signature, output_path=path)
+
+
+def _torch_cnn(to_onnx):
+    def export(model, path):
+        import torch
+
+        example, dims = (torch.zeros(2, 1, 8, 8),), ({0: torch.export.Dim("batch")},)
+        if to_onnx:
+            torch.onnx.export(model, example, path, dynamo=True, external_data=False, verbose=False,
+                              dynamic_shapes=dims)
+        else:
+            torch.export.save(torch.export.export(model, example, dynamic_shapes=dims), path)
+    return export
+
+
+@pytest.fixture(scope="module")
+def built_cnn():
+    import keras
+    import torch
+
+    kmodel, tmodel, pmodel = (models.build_model(f, "cnn", CNN_WEIGHTS) for f in ("keras", "tensorflow", "torch"))
+    pmodel.eval()
+    torch_images = models.to_torch_input("cnn", IMAGES)
+    inputs = {"keras": IMAGES, "tensorflow": IMAGES, "torch": torch_images}
+    original = {"keras": keras.ops.convert_to_numpy(kmodel(IMAGES)), "tensorflow": tmodel(IMAGES).numpy(),
+                "torch": pmodel(torch.from_numpy(torch_images)).detach().numpy()}
+    return {"keras": kmodel, "tensorflow": tmodel, "torch": pmodel, "original": original, "inputs": inputs}
+
+
+CNN_WORKING = [  # notebook 08's CNN paths: (name, framework, model key, export, runtime)
+    ("Keras (TF) → tf_saved_model", "Keras", "keras", _keras("tf_saved_model"), "saved_model"),
+    ("Keras (TF) → litert", "Keras", "keras", _keras("litert"), "litert"),
+    ("Keras (TF) → onnx", "Keras", "keras", _keras("onnx"), "onnxruntime"),
+    ("TensorFlow → SavedModel", "TensorFlow", "tensorflow", _tf_cnn_saved_model, "saved_model"),
+    ("TensorFlow → LiteRT", "TensorFlow", "tensorflow", _tf_cnn_litert, "litert"),
+    ("TensorFlow → ONNX", "TensorFlow", "tensorflow", _tf_cnn_onnx, "onnxruntime"),
+    ("PyTorch → .pt2", "PyTorch", "torch", _torch_cnn(False), "pt2"),
+    ("PyTorch → ONNX", "PyTorch", "torch", _torch_cnn(True), "onnxruntime"),
+]
+
+
+@pytest.mark.parametrize("name, framework, key, export, runtime", CNN_WORKING, ids=[w[0] for w in CNN_WORKING])
+def test_every_cnn_path_reproduces_the_original_cnn_within_the_tolerance(built_cnn, tmp_path, name, framework, key,
+                                                                         export, runtime):
+    row = deployment.measure_path(name, framework, export, built_cnn[key], runtime, built_cnn["inputs"][key],
+                                  built_cnn["original"][key], tmp_path, repeats=3, arch="cnn")
+    assert row["exports"], row["error"]
+    assert row["arch"] == "cnn" and row["max_difference"] <= deployment.TOLERANCE and row["within_tolerance"]
+    assert row["same_class"] == 1.0 and row["size_bytes"] > 0 and set(row["latency"]) == set(deployment.BATCHES)
+
+
+def test_a_failing_cnn_path_fails_with_its_explained_message_not_a_traceback(built_cnn, tmp_path):
+    row = deployment.measure_path("Keras (TF) → torch", "Keras", _keras("torch"), built_cnn["keras"], "pt2", IMAGES,
+                                  built_cnn["original"]["keras"], tmp_path, arch="cnn")
+    assert not row["exports"] and row["stage"] == "export" and row["arch"] == "cnn"
+    assert "-> this format is written by torch.export" in row["error"]
+    assert "does not export here: ValueError" in deployment_report.agreement([row])
+
+
+def test_a_format_counts_only_if_it_works_for_both_models():
+    cnn = [dict(r, arch="cnn") for r in ROWS if r["path"] != "Keras → LiteRT"]  # Keras's LiteRT: MLP only
+    cnn[0] = dict(cnn[0], within_tolerance=False)  # Keras's ONNX changes the CNN's numbers
+    formats = deployment_report.formats_per_framework(ROWS + cnn)
+    assert formats == {"Keras": [], "TensorFlow": ["LiteRT", "SavedModel"], "PyTorch": ["ONNX"]}
+    assert deployment_report.formats_per_framework(ROWS)["Keras"] == ["LiteRT", "ONNX"]
+    text, key = deployment_report.deployment_verdict(ROWS + cnn)
+    assert key["models"] == ["cnn", "mlp"] and "for MLP and CNN alike" in text
+    assert key["mobile_measured"] == ["TensorFlow"] and key["mobile_smallest_bytes"] == {"TensorFlow": 20_000}

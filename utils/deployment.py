@@ -215,7 +215,7 @@ def latency(predict, loaded, x, repeats: int = REPEATS, warmup: int = WARMUP) ->
 
 def measure_path(name: str, framework: str, export, model, runtime: str, x, reference, folder, *,
                  filename: str | None = None, tolerance: float = TOLERANCE, repeats: int = REPEATS,
-                 code=None, file=None) -> dict:
+                 code=None, file=None, arch: str = "mlp") -> dict:
     """Export `model` with `export(model, path)`, reload it in `runtime`, predict `x`, measure (see the module).
 
     Args:
@@ -225,6 +225,7 @@ def measure_path(name: str, framework: str, export, model, runtime: str, x, refe
             model's outputs on x; folder: where the file goes (its own subfolder, named after `name`).
         code: what to count as the export code (default: `export`).
         file: with export=None, the file another process wrote (default: where `export` would write it).
+        arch: which of the series' models was exported ("mlp" or "cnn"), recorded in the row.
     Returns:
         A dict: exports (bool), error (explained, or None), lines, size_bytes, export_s, load_s, latency
         ({batch: latency dict}), max_difference, within_tolerance, same_class (share of argmax agreeing).
@@ -234,6 +235,7 @@ def measure_path(name: str, framework: str, export, model, runtime: str, x, refe
     check_choice("runtime", runtime, list(RUNTIMES))
     check_number("tolerance", tolerance, minimum=0, inclusive=False)
     check_int("repeats", repeats, minimum=3)
+    check_choice("arch", arch, ("mlp", "cnn"))
     x, reference = np.ascontiguousarray(x, dtype=np.float32), np.asarray(reference)
     if len(x) != len(reference):
         raise ValueError(f"x and reference must hold the same examples, got {len(x)} and {len(reference)}")
@@ -241,7 +243,7 @@ def measure_path(name: str, framework: str, export, model, runtime: str, x, refe
                             "pt2": "model.pt2", "openvino": "model.xml"}[runtime]
     path = Path(file) if file is not None else Path(folder) / _slug(name) / filename
     path.parent.mkdir(parents=True, exist_ok=True)
-    row = {"path": name, "framework": framework, "runtime": RUNTIMES[runtime].name, "file": filename,
+    row = {"path": name, "framework": framework, "arch": arch, "runtime": RUNTIMES[runtime].name, "file": filename,
            "exports": False, "error": None, "tolerance": tolerance}
     start, stage = time.perf_counter(), "export"
     try:
@@ -274,8 +276,8 @@ def measure_path(name: str, framework: str, export, model, runtime: str, x, refe
 
 
 def failed_row(name: str, framework: str, runtime: str, error: str) -> dict:
-    """A path that did not export (in another process): the row measure_path would have given."""
-    return {"path": name, "framework": framework, "runtime": RUNTIMES[runtime].name, "exports": False,
+    """A path that did not export (in another process: the MLP's): the row measure_path would have given."""
+    return {"path": name, "framework": framework, "arch": "mlp", "runtime": RUNTIMES[runtime].name, "exports": False,
             "error": error, "stage": "export", "tolerance": TOLERANCE}
 
 

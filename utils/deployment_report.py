@@ -79,9 +79,20 @@ def _runtime_key(row) -> str:
     return next(k for k, r in RUNTIMES.items() if r.name == row["runtime"])
 
 
+def _archs(rows) -> list[str]:
+    return sorted({r.get("arch", "mlp") for r in rows})
+
+
 def formats_per_framework(rows) -> dict[str, list[str]]:
-    """The distinct file formats each framework exported here that ran with the original's numbers."""
-    return {f: sorted({FORMAT_OF[_runtime_key(r)] for r in _working(rows, f)}) for f in FRAMEWORKS}
+    """The file formats each framework exported here that ran with the original's numbers, for every model.
+
+    With rows of several models (`arch`: the MLP and the CNN), a format counts for a framework only if it
+    worked for each of them: a format that keeps one model's numbers and not the other's is not counted.
+    """
+    def formats(f, arch):
+        return {FORMAT_OF[_runtime_key(r)] for r in _working(rows, f) if r.get("arch", "mlp") == arch}
+
+    return {f: sorted(set.intersection(*(formats(f, a) for a in _archs(rows)))) if rows else [] for f in FRAMEWORKS}
 
 
 def race(rows, rounds: int = RACE_ROUNDS, calls: int = RACE_CALLS) -> dict:
@@ -117,23 +128,32 @@ def _functionality_word(leaders: list[str]) -> str:
 
 
 def deployment_verdict(rows) -> tuple[str, dict]:
-    """The verdict per 2019 claim and scenario, judged by utils.verdicts; (text, key results for results.record)."""
+    """The verdict per 2019 claim and scenario, judged by utils.verdicts; (text, key results for results.record).
+
+    `rows` may hold the paths of several models (their `arch`): formats count as `formats_per_framework` says
+    (only those that worked for every model); the mobile sizes and the server race are the MLP's.
+    """
     from utils import scenarios, verdicts
 
     formats = formats_per_framework(rows)
     counts = {f: len(v) for f, v in formats.items() if v}
     tiers = verdicts.tiers(counts)
+    archs = _archs(rows)
+    mlp = [r for r in rows if r.get("arch", "mlp") == "mlp"]  # sizes and the race: the MLP's files
+    both = f" for {' and '.join(a.upper() for a in reversed(archs))} alike" if len(archs) > 1 else ""
     lines = ["Functionality (2019: TensorFlow has the breadth of features). Formats exported and run here with the "
-             "original's numbers: " + "; ".join(f"{f} {len(v)} ({', '.join(v)})" for f, v in formats.items()) + ".",
+             f"original's numbers{both}: "
+             + "; ".join(f"{f} {len(v)} ({', '.join(v)})" for f, v in formats.items()) + ".",
              f"  Ranked by the series' rule (within {verdicts.CLOSE:.0%} = about the same): "
              f"{verdicts.ranking_line(counts)}. "
              + _functionality_word(tiers[-1])]
-    mobile = {f: min((r["size_bytes"] for r in _working(rows, f, ("litert",))), default=None) for f in FRAMEWORKS}
+    mobile = {f: min((r["size_bytes"] for r in _working(mlp, f, ("litert",))), default=None)
+              if "LiteRT" in formats[f] else None for f in FRAMEWORKS}
     on_phone = [f for f, v in mobile.items() if v]
     lines.append(f"Deployment to mobile (LiteRT file run by its interpreter, measured): {', '.join(on_phone) or 'none'}"
                  f"; {', '.join(f for f in FRAMEWORKS if f not in on_phone) or 'none'}: not measured here "
                  "(PyTorch's mobile runtime ExecuTorch and the litert-torch converter: documented, not installed).")
-    server = {r["framework"]: r for r in rows if r.get("race_s")}
+    server = {r["framework"]: r for r in mlp if r.get("race_s")}
     rounds = list(range(len(next(iter(server.values()))["race_s"]))) if server else []
     pairs = [verdicts.compare_repeats(a, server[a]["race_s"], "PyTorch", server["PyTorch"]["race_s"],
                                       rounds=(rounds, rounds))
@@ -146,7 +166,7 @@ def deployment_verdict(rows) -> tuple[str, dict]:
     lines.append(f"In the browser (a reading of sources, not measured): ONNX Runtime Web runs ONNX files, which "
                  f"{', '.join(onnx)} wrote and onnxruntime ran here; TensorFlow.js converts SavedModels and Keras "
                  "models. This series installs no JavaScript runtime, so no browser ran them.")
-    key = {"formats": formats, "functionality_ranking": verdicts.ranking_line(counts),
+    key = {"formats": formats, "models": archs, "functionality_ranking": verdicts.ranking_line(counts),
            "functionality_leaders": tiers[-1], "mobile_measured": on_phone,
            "mobile_smallest_bytes": {f: v for f, v in mobile.items() if v},
            "server_fastest": {f: {"path": r["path"], "median_ms_batch32": float(np.median(r["race_s"])) * 1e3}
