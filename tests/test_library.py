@@ -64,6 +64,8 @@ def _required(tmp_path):
         "debugging.repeatability_check": {"first": [1.0], "second": [1.0]},
         "debugging.logits_check": {"outputs": [[1.0, -1.0]]},
         "debugging.pdb_session": {"seen": None, "commands": ["q"]},  # max_lines is checked first
+        "debug_tools.overfit_one_batch": {"framework": "torch"},
+        "debug_tools.train_without_dropout": {"framework": "torch"},
         "defaults.adam_epsilon": {"arch": "mlp", "weights": w, "x": x, "y": y},
         "defaults.batchnorm": {"x": x},
         "defaults.fit_shuffle": {"arch": "mlp", "weights": w, "x": x, "y": y},

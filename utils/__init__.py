@@ -30,6 +30,7 @@ One notebook each
     intro        notebook 00's exercise checks (answers computed inside, never shown) (00)
     bench        the speed benchmark kit, a package (02)
     debugging, bugs, debug_report   captured errors and their scores, the bug catalogue, tables (04)
+    debug_tools  overfit one batch; compiled-step tools: dynamo's explain, run_functions_eagerly, jax.debug (04)
     shards, streaming, distributed  a dataset on disk, pipelines measured, data parallel (05)
     streaming_report                05's verdicts on those measurements (memory growth, speeds, scenarios)
     popularity, popularity_plots    sourced popularity figures, rankings, figures (06)
