@@ -67,6 +67,38 @@ def test_equivalence_twenty_sgd_steps(arch, digits):
     assert moved > 1e-2  # it trained
 
 
+def _notebook_cell(notebook, cell_id):
+    import json
+    from pathlib import Path
+
+    cells = json.loads((Path(__file__).parents[1] / "notebooks" / notebook).read_text())["cells"]
+    return "".join(next(c["source"] for c in cells if c.get("id") == cell_id))
+
+
+def test_notebook_01s_jax_train_step_gives_the_tensorflow_and_pytorch_loss_curve(digits):
+    """01's stateless JAX train_step, as the notebook writes it, run by fit on Keras's JAX back end (a child)."""
+    from utils import backends
+
+    source = _notebook_cell("01_level_of_api.ipynb", "c13-jax-code")
+    assert "stateless_call" in source and "stateless_apply" in source
+    run = dict(steps=20, batch_size=32, lr=0.3)
+    jax_curve = backends.run_in_backend("jax", backends.custom_step_curve, {"jax": ["JaxStepMLP", source]}, **run)
+    harness = equivalence.train_curves("mlp", models.init_weights("mlp"), digits.x_train, digits.y_train, **run)
+    both = equivalence.Agreement("JAX train_step and the harness", {
+        "JAX train_step": {"loss": np.asarray(jax_curve)},
+        **{name: {"loss": harness.losses[name]} for name in ("TensorFlow", "PyTorch")},
+    }, tolerance=equivalence.TOLERANCE)
+    assert len(jax_curve) == 20 and jax_curve[-1] < jax_curve[0] - 0.5, jax_curve  # it trained
+    assert both.passed, both
+
+
+def test_custom_step_curve_wants_a_step_for_its_back_end():
+    from utils import backends
+
+    with pytest.raises(ValueError, match="no train_step for the"):
+        backends.custom_step_curve({})  # this process's back end has no step
+
+
 def test_equivalence_adam_needs_keras_epsilon_formula(digits):
     """Keras adds epsilon before Adam's bias correction, PyTorch after: the harness sees it, and fixes it."""
     w = models.init_weights("mlp")

@@ -38,6 +38,7 @@ def _required(tmp_path):
     x, y = _digits()
     w = models.init_weights("mlp")
     return {
+        "backends.custom_step_curve": {"step_sources": {}},
         "backends.run_in_backend": {"backend": "jax", "func": _a_function},
         "bench.configs.check_grid": {"configs": ["torch-eager"], "workloads": ["mlp"], "batches": [64]},
         "bench.configs.synthetic_batch": {"workload": "mlp", "batch": 8},

@@ -1,7 +1,7 @@
 """Run a function under a chosen Keras back end, in a child process, and get its JSON result back.
 
-Used by notebooks 00 (one model on each back end), 01 (the custom `train_step` of each back end) and 03
-(the graph each back end builds).
+Used by notebooks 00 (one model on each back end), 01 (the custom `train_step` of each back end, trained by
+`custom_step_curve`) and 03 (the graph each back end builds).
 
 Keras picks its back end once, when it is imported, and objects made under one back end stay bound
 to it; so the safe rule is one back end per process. The function must be self-contained (its own
@@ -72,6 +72,64 @@ def run_on_each_backend(func, *args, backends=KERAS_BACKENDS, **kwargs) -> dict:
     """
     backends = check_names("backends", backends, KERAS_BACKENDS)
     return {backend: run_in_backend(backend, func, *args, **kwargs) for backend in backends}
+
+
+def custom_step_curve(step_sources: dict, steps: int = 20, batch_size: int = 32, lr: float = 0.1,
+                      seed: int = 0) -> list:
+    """The loss of every step of `fit` with a custom train_step, on the back end this process's Keras uses.
+
+    step_sources maps a Keras back end to [class name, source]: the source defines that keras.Model
+    subclass with its own train_step (it may use `keras`, and `tf`, `jax` or `torch` for its back end).
+    The digits mlp starts from models.init_weights("mlp") and `fit` (plain SGD, `lr`) sees the batches
+    of train_curves, so the result compares with its curves. Self-contained (its imports inside), so
+    that backends.run_on_each_backend can run it in a child on each back end.
+    """
+    import importlib
+
+    from utils.checks import check_int, check_number
+
+    check_int("steps", steps, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
+    lr = check_number("lr", lr, minimum=0, inclusive=False)
+    check_int("seed", seed, minimum=0)
+    if not isinstance(step_sources, dict):
+        raise TypeError("step_sources must be a dict {back end: [class name, source]}, "
+                        f"got {type(step_sources).__name__}")
+    import keras
+    import numpy as np
+
+    from utils import data, equivalence, models
+
+    backend = keras.backend.backend()
+    if backend not in step_sources:
+        raise ValueError(f"step_sources has no train_step for the {backend!r} back end: it has {sorted(step_sources)}")
+    name, source = step_sources[backend]
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[backend]
+    namespace = {"keras": keras, {"tensorflow": "tf"}.get(backend, backend): importlib.import_module(module)}
+    exec(source, namespace)  # defines the class exactly as the source writes it
+    ds, weights = data.load("digits"), models.init_weights("mlp")
+    batches = equivalence.training_batches(len(ds.x_train), batch_size, steps, seed)
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, i):
+            return ds.x_train[batches[i]], ds.y_train[batches[i]]
+
+    class Losses(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            losses.append(float(logs["loss"]))
+
+    inputs = keras.Input((ds.x_train.shape[1],))
+    hidden = keras.layers.Dense(weights["dense1/kernel"].shape[1], activation="relu")(inputs)
+    model = namespace[name](inputs, keras.layers.Dense(weights["dense2/kernel"].shape[1])(hidden))
+    model.set_weights([weights[n] for n in ("dense1/kernel", "dense1/bias", "dense2/kernel", "dense2/bias")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    losses = []
+    model.fit(Batches(), epochs=1, shuffle=False, verbose=0, callbacks=[Losses()])
+    return np.asarray(losses, dtype=np.float64).tolist()
 
 
 def _payload(func, args, kwargs, seed, threads) -> str:
