@@ -70,3 +70,23 @@ def test_a_failing_child_is_reported(monkeypatch):
     monkeypatch.setattr(distributed.sys, "executable", "/bin/false")
     with pytest.raises(distributed.DistributedError, match="tensorflow data-parallel run failed"):
         distributed.data_parallel("tensorflow")
+
+
+def test_replicas_left_waiting_are_stopped_after_the_timeout():
+    class Hung:
+        def __init__(self):
+            self.killed = False
+
+        def kill(self):
+            self.killed = True
+
+    class Context:
+        processes = [Hung(), Hung()]
+
+        def join(self, timeout):
+            return False  # a replica never finishes
+
+    context = Context()
+    with pytest.raises(TimeoutError, match="did not finish within 0.2 s"):
+        distributed._join_replicas(context, 0.2)
+    assert all(p.killed for p in context.processes)
