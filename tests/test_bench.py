@@ -372,6 +372,20 @@ def test_the_checkpoint_judges_time_per_example_on_the_rounds():
         checkpoints.per_example_time(record, "torch-eager", "mlp", 1, 64)
 
 
+def test_a_checkpoint_on_a_run_that_cannot_tell_says_so_not_could_not_run(capsys):
+    from utils import checkpoints
+
+    def cell(batch, samples):
+        return {"config": "torch-eager", "workload": "mlp", "batch": batch, "rounds": [0, 1, 2], "samples_s": samples}
+
+    noisy = {"results": [cell(1, [1e-3, 3e-3, 0.5e-3]), cell(2, [4e-3, 1e-3, 2e-3])]}
+    verdict = checkpoints.check_prediction("checkpoint: t", "shorter", checkpoints.per_example_time,
+                                           checkpoints.PER_EXAMPLE, args=(noisy, "torch-eager", "mlp", 1, 2))
+    out = capsys.readouterr().out
+    assert not verdict and "cannot tell" in out and "could not run" not in out
+    assert all(f"'{word}'" not in out for word in checkpoints.PER_EXAMPLE if word != "shorter")
+
+
 def test_a_scenario_from_back_ends_run_one_after_another_is_judged_unpaired():
     """all_at_once=False: each back end has its own rounds, so no round is shared and the samples are unpaired."""
     from utils.bench import lesson

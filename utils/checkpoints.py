@@ -24,6 +24,10 @@ PER_EXAMPLE = ("shorter", "about the same", "longer")
 LEADER = ("the same leader", "another leader")
 
 
+class CannotTell(ValueError):
+    """The run an experiment reads cannot decide its question (inside the noise): no prediction can be checked."""
+
+
 def check_prediction(name: str, answer, outcome, choices=None, *, args=(), why: str | None = None, hint: str = "",
                      second_hint: str | None = None) -> exercises.Verdict:
     """Check a prediction against `outcome(*args)`, the experiment run now; print and return the Verdict.
@@ -47,6 +51,8 @@ def check_prediction(name: str, answer, outcome, choices=None, *, args=(), why: 
     if reason is None:
         try:
             expected = outcome(*args)
+        except CannotTell as err:  # a noisy run: neither right nor wrong
+            reason = f"{err}, so no prediction can be checked on it: rerun the measurement with nothing else running"
         except Exception as err:  # the experiment failed: say so, never a traceback
             reason = f"the experiment behind this checkpoint could not run here ({type(err).__name__}); ask for help"
         else:
@@ -134,7 +140,7 @@ def per_example_time(record: dict, config: str, workload: str, small: int, large
     judged = verdicts.compare_repeats("large", per[large], "small", per[small],
                                       rounds=(cells[large]["rounds"], cells[small]["rounds"]))
     if judged.word == "cannot tell":
-        raise ValueError(f"this run cannot tell {config}'s time per example at batch {large} from batch {small}")
+        raise CannotTell(f"this run cannot tell {config}'s time per example at batch {large} from batch {small}")
     return "about the same" if judged.word == "about the same" else "shorter" if judged.leader == "large" else "longer"
 
 
