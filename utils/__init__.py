@@ -34,6 +34,7 @@ One notebook each
     shards, streaming, distributed  a dataset on disk, pipelines measured, data parallel (05)
     streaming_report                05's verdicts on those measurements (memory growth, speeds, scenarios)
     popularity, popularity_plots    sourced popularity figures, rankings, figures (06)
+    popularity_sources              primary or secondary, survey editions read, counts, refresh procedure (06)
     scorecard, recommender          the verdicts 01-06 and 08 recorded, per 2019 scenario; priorities -> ranking (07)
     deployment, deployment_report   export paths reloaded in their runtimes, measured; tables, verdict (08)
 

@@ -56,10 +56,12 @@ METRICS = {
         "only public GitHub code is seen; a package pulled in by another (Keras by TensorFlow) is hidden"),
     "pypi_downloads_month": Metric(
         "PyPI downloads per month", "downloads of the package from PyPI in a month",
-        "CI machines and mirrors download on every run, dependencies are counted too, conda and Docker are not"),
+        "CI machines download on every run and dependencies count too, while conda, Docker and PyTorch's own "
+        "index (download.pytorch.org: torch's CPU-only and other CUDA builds) are not counted at all"),
     "conda_downloads_total": Metric(
         "Conda downloads (total)", "downloads from one conda channel since the package appeared there (a total)",
-        "one channel per package (PyTorch's own, conda-forge for the others, jaxlib for JAX); totals never fall"),
+        "one channel per package (PyTorch's own, conda-forge for the others, jaxlib for JAX); PyTorch's has had no "
+        "release since 2.5 (pytorch/pytorch#138506), so later versions miss its total; the scraped totals can drop"),
     "paper_implementations_share": Metric(
         "Share of paper implementations", "of the code repositories linked to papers, the share using each framework",
         "papers are research, not industry; only papers that publish code count"),

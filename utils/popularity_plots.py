@@ -11,8 +11,12 @@ Used by notebook 06.
 
 from __future__ import annotations
 
+import math
+
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
+from matplotlib.ticker import FuncFormatter
 
 from utils import plots
 from utils.checks import check_choice
@@ -58,8 +62,8 @@ def measure_summary(figures, metric: str) -> str:
     latest = ", ".join(f"{framework(fid).name} {_number(v)}" for fid, v in values.items())
     first = snapshot(figures, metric, "2019")
     then = "" if first is None or first[0] == when else (
-        f" Around 2019 ({first[0]}): " + ", ".join(f"{framework(k).name} {_number(v)}" for k, v in first[1].items())
-        + ".")
+        f" Closest to mid-2019 ({first[0]}): "
+        + ", ".join(f"{framework(k).name} {_number(v)}" for k, v in first[1].items()) + ".")
     status = "" if is_current(figures, metric) else (
         f" *History:* more than {CURRENT_YEARS} years older than the newest figure in the data "
         f"({as_of(figures)}), so not counted today.")
@@ -75,10 +79,15 @@ def plot_measure(figures, metric: str):
     dates = {d for points in data.values() for d, _ in points}
     history = "" if is_current(figures, metric) else ", history"
     if len(dates) > 1:
-        fig, ax = plots.figure(info.label + (f" ({history[2:]})" if history else ""), "date the figure describes", unit)
+        fig, ax = plots.figure(info.label + (f" ({history[2:]})" if history else ""), "year the figure describes", unit)
+        everyday = sorted(dates)
         for fid, points in data.items():
-            name = framework(fid).name
-            ax.plot([d for d, _ in points], [v for _, v in points], "o-", color=plots.color(name), label=name)
+            name, known = framework(fid).name, dict(points)
+            days = [d for d in everyday if points[0][0] <= d <= points[-1][0]]  # a date the source skipped: a gap
+            ax.plot(days, [known.get(d, math.nan) for d in days], "o-", color=plots.color(name), label=name)
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _number(value)))  # 46M, not a "1e7" offset
         ax.set_ylim(bottom=0)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     else:
