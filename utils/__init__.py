@@ -23,6 +23,7 @@ Models, data and training (notebooks 00-05)
     training     THE training step, once per framework (printed in 02, timed by bench)
     equivalence  do the three compute the same numbers? (00, 01)
     defaults     settings whose defaults differ, measured and aligned (01)
+    porting      a learner's Keras -> PyTorch port run beside Keras: which layout decision goes wrong (01)
     backends     a function under another Keras back end, in a child process (00, 03)
     code_metrics readability counted from source (01, 03)
 

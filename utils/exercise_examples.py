@@ -23,6 +23,7 @@ from utils import (
     exercises,
     intro,
     popularity,
+    porting,
     recommender,
     streaming,
     verdicts,
@@ -127,6 +128,22 @@ def _settings():
     must = {"Adam epsilon", "BatchNorm epsilon", "BatchNorm momentum", "'same' padding at stride 2", "shuffling"}
     return [Example(lambda a: defaults.check_settings("2: port", a, port, {}, loads_weights=True), must,
                     (str(sorted(must)),), wrong=(must - {"shuffling"}, set(defaults.SETTINGS), {"shuffle"}))]
+
+
+@example_of(porting.check_port)
+def _port():
+    import keras
+
+    model = keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
+                              keras.layers.BatchNormalization(), keras.layers.MaxPooling2D(), keras.layers.Flatten(),
+                              keras.layers.Dense(5)])
+    right = {"conv kernel": lambda k: k.transpose(3, 2, 0, 1), "permute before flatten": True,
+             "dense kernel": lambda k: k.T}
+    return [Example(lambda a: porting.check_port("2b: the port's layouts", a, model), right,
+                    ("(3, 2, 0, 1)", "(4, 2, 3, 3)", "(5, 36)"),
+                    wrong=({**right, "conv kernel": lambda k: k.reshape(4, 2, 3, 3)},
+                           {**right, "conv kernel": lambda k: k.T}, {**right, "permute before flatten": False},
+                           {**right, "dense kernel": lambda k: k}))]
 
 
 @example_of(verdicts.check_judgement)
