@@ -363,3 +363,14 @@ def test_a_series_plot_shows_a_skipped_date_as_a_gap_with_year_ticks_and_no_offs
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert labels and all(len(label) == 4 and label.isdigit() for label in labels)
     pp.plt.close(fig)
+
+
+def test_a_secondary_source_is_marked_in_todays_table_and_in_the_sources():
+    figures = pop.load_figures()
+    rows = {r["measure"]: r for r in pp.today_rows(figures)}
+    for metric, info in pop.METRICS.items():
+        when, _ = pop.snapshot(figures, metric)
+        latest = next(f for f in figures if f.metric == metric and f.when == when)
+        assert rows[info.label]["source"].endswith("(secondary)") == (ps.source_kind(latest) == "secondary")
+    marked = [line for line in pp.sources_markdown(figures).splitlines() if line.endswith("(secondary)")]
+    assert len(marked) == len({(f.source_title, f.source_url) for f in figures if ps.source_kind(f) == "secondary"})

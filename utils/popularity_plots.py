@@ -35,6 +35,7 @@ from utils.popularity import (
     snapshot,
     sources,
 )
+from utils.popularity_sources import source_kind
 from utils.tables import text_table
 
 
@@ -108,7 +109,7 @@ def show(figures, metric: str) -> None:
 
 
 def today_rows(figures) -> list[dict]:
-    """Per measure: its latest figure's date and source, and whether it counts today or is history."""
+    """Per measure: its latest figure's date and source (marked when secondary), and whether it counts today."""
     cutoff = history_before(figures)
     rows = []
     for metric, info in METRICS.items():
@@ -116,12 +117,13 @@ def today_rows(figures) -> list[dict]:
         if snap is None:
             continue
         when, values = snap
-        source = next(f.source_title for f in figures if f.metric == metric and f.when == when)
+        latest = next(f for f in figures if f.metric == metric and f.when == when)
+        source = latest.source_title.split(", list update")[0].split(", 'Last Update")[0].split(" (")[0]
         rows.append({"measure": info.label, "latest": when,
                      "counted": "today" if is_current(figures, metric) else f"history (before {cutoff})",
                      "values": ", ".join(f"{framework(k).name} {v:,.0f}" if v >= 1000 else f"{framework(k).name} {v:g}"
                                          for k, v in values.items()),
-                     "source": source.split(", list update")[0].split(", 'Last Update")[0].split(" (")[0]})
+                     "source": source + (" (secondary)" if source_kind(latest) == "secondary" else "")})
     return rows
 
 
@@ -175,8 +177,10 @@ def overview(figures) -> str:
 
 
 def sources_markdown(figures) -> str:
-    """Every source in the CSV as a Markdown list of links."""
-    return "\n".join(f"- [{title}]({url})" for title, url in sources(figures))
+    """Every source in the CSV as a Markdown list of links, a secondary one (`source_kind`) marked so."""
+    kinds = {(f.source_title, f.source_url): source_kind(f) for f in figures}
+    return "\n".join(f"- [{title}]({url})" + (" (secondary)" if kinds[title, url] == "secondary" else "")
+                     for title, url in sources(figures))
 
 
 def chart_pair(figures) -> None:
