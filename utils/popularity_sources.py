@@ -17,7 +17,10 @@ Refreshing data/popularity.csv (for maintainers; notebook 06 never downloads any
 --------------------------------------------------------------------------------------
 Add rows, never edit old ones: each row is one figure, `date` the day (or month, or year) it describes,
 `retrieved` the day you read it, `note` how you read it ("Secondary ..." if not from the publisher). Then run
-`python -m pytest tests/test_popularity.py` and re-run notebook 06. Where to read each measure:
+`python -m pytest tests/test_popularity.py` and re-run notebook 06. The series so far continue the two lists'
+README histories (ml-tooling/best-of-ml-python, aymericdamien/TopDeepLearning: read their newest commit the same
+way); a figure from another source may count differently (a calendar month or the last 30 days, mirrors or
+not), so say so in its note. Where to read each measure first-hand:
 
 - PyPI downloads of the last month (pip install pypistats)::
 
