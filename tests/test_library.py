@@ -100,6 +100,7 @@ def _required(tmp_path):
                                   "batch_size": 8},
         "streaming.check_fast_pipeline": {"name": "1", "make_pipeline": ...},
         "tables.text_table": {"rows": [{"a": 1}]},
+        "traced_ops.op_table": {"graphs": {"torch": ["aten.matmul.default"]}},
         "timings.time_notebook": {"path": tmp_path / "none.ipynb"},
         "execution.run_notebook": {"path": tmp_path / "none.ipynb"},
         "training.keras_step": {"model": None},

@@ -26,6 +26,7 @@ Models, data and training (notebooks 00-05)
     porting      a learner's Keras -> PyTorch port run beside Keras: which layout decision goes wrong (01)
     backends     a function under another Keras back end, in a child process (00, 03)
     code_metrics readability counted from source (01, 03)
+    traced_ops   the ops a tracer captured, counted by kind: compute, conversions, checks, bookkeeping (03)
 
 One notebook each
     intro        notebook 00's exercise checks (answers computed inside, never shown) (00)
