@@ -36,11 +36,28 @@ def test_eager_switch_lets_python_see_values_at_every_call():
     assert not tf.config.functions_run_eagerly()
 
 
-def test_jax_debug_print_runs_every_call_and_debug_nans_catches_log_of_minus_one():
-    found = debug_tools.jax_compiled_step()
+@pytest.fixture(scope="module")
+def on_jax():
+    return debug_tools.jax_compiled_step()  # one child process for the three tests below
+
+
+def test_jax_debug_print_runs_every_call_and_debug_nans_catches_log_of_minus_one(on_jax):
+    found = on_jax
     assert sum(line.startswith("print sees:") for line in found["printed"]) == 1
     assert sum(line.startswith("jax.debug.print sees:") for line in found["printed"]) == 2
     assert found["nan_error"].startswith("FloatingPointError") and "nan" in found["nan_error"]
+
+
+def test_keras_on_jax_eager_switch_runs_call_on_arrays_at_every_step(on_jax):
+    sees = on_jax["keras_sees"]
+    assert "ArrayImpl" not in sees["jit_compile=True"] and sees["jit_compile=True"]  # traced only
+    for switch in ("run_eagerly=True", "jax.disable_jit()"):
+        assert sees[switch]["ArrayImpl"] == 3  # one run per train_on_batch step, on real arrays
+
+
+def test_keras_on_jax_post_mortem_lands_on_the_failing_line_with_a_tracer(on_jax):
+    assert on_jax["failing_line"].startswith("bugs.py:") and "float(keras.ops.mean(loss))" in on_jax["failing_line"]
+    assert "logged_loss()" in on_jax["post_mortem"] and "('DynamicJaxprTracer', (32,))" in on_jax["post_mortem"]
 
 
 @pytest.mark.parametrize(("call", "match"), [

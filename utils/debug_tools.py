@@ -6,7 +6,7 @@ Used by notebook 04.
     losses = debug_tools.overfit_one_batch("torch")   # one small batch, trained until it is memorised
     debug_tools.torch_graph_breaks()                  # torch._dynamo.explain on a step with `.item()`
     debug_tools.tf_python_side(eager=True)            # what a Python line inside a tf.function sees
-    debug_tools.jax_compiled_step()                   # jax.debug.print and jax_debug_nans (JAX back end)
+    debug_tools.jax_compiled_step()                   # jax.debug.print, jax_debug_nans, Keras eager switch, pdb (JAX)
 
 Every function builds the series' MLP from `utils.models` (one set of weights for all three) and trains
 it with the series' one step, `utils.training`, through `utils.equivalence.run_steps`.
@@ -130,11 +130,38 @@ def tf_python_side(eager: bool = False, calls: int = 3) -> list:
 
 
 def _jax_probe():
+    import collections
     import contextlib
     import io
 
     import jax
     import jax.numpy as jnp
+    import keras
+
+    from utils import bugs, debugging
+
+    seen = debugging.capture(bugs.keras_compiled)  # the compiled bug, float() of a traced loss, on JAX
+    frames = debugging.frames(seen)
+    up = len(frames) - 1 - max(i for i, f in enumerate(frames) if f["function"] == "logged_loss")
+    post_mortem = debugging.pdb_session(seen, [f"up {up}"] * bool(up) + ["p type(loss).__name__, loss.shape"])
+
+    def call_sees(mode):  # what a Python line in a layer's call() sees over 3 training steps
+        types = []
+
+        class Peek(keras.layers.Layer):
+            def call(self, x):
+                types.append(type(x).__name__)
+                return x
+
+        model = keras.Sequential([keras.Input((64,)), Peek(), keras.layers.Dense(10)])
+        model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      run_eagerly=mode == "run_eagerly=True", jit_compile=mode != "run_eagerly=True")
+        with jax.disable_jit() if mode == "jax.disable_jit()" else contextlib.nullcontext():
+            for _ in range(3):
+                model.train_on_batch(*bugs.batch())
+        return dict(collections.Counter(types))
+
+    keras_sees = {mode: call_sees(mode) for mode in ("jit_compile=True", "run_eagerly=True", "jax.disable_jit()")}
 
     @jax.jit
     def logged_log(x):
@@ -155,15 +182,19 @@ def _jax_probe():
         nan_error = f"{type(error).__name__}: {str(error).splitlines()[0]}"
     finally:
         jax.config.update("jax_debug_nans", False)
-    return {"printed": out.getvalue().splitlines(), "nan_error": nan_error}
+    return {"printed": out.getvalue().splitlines(), "nan_error": nan_error, "keras_sees": keras_sees,
+            "post_mortem": post_mortem, "failing_line": seen.where}
 
 
 def jax_compiled_step(timeout: float = 120) -> dict:
-    """Inside `jax.jit`: Python `print` against `jax.debug.print`, and `jax_debug_nans` catching a NaN.
+    """Debugging on JAX: `print` vs `jax.debug.print`, `jax_debug_nans`, Keras's eager switch, a pdb post-mortem.
 
-    Runs under Keras's JAX back end: here when the kernel's Keras already uses it, else in a child
-    process (`utils.backends`). Returns {"printed": the lines printed over two calls, "nan_error": the
-    error `jax_debug_nans` raised for `log(-1)`, or None}.
+    Runs under Keras's JAX back end: here when the kernel's Keras already uses it, else in one child
+    process (`utils.backends`). Returns {"printed": the lines printed over two calls of a jitted function,
+    "nan_error": the error `jax_debug_nans` raised for `log(-1)`, or None, "keras_sees": for each of
+    `jit_compile=True`, `run_eagerly=True` and `jax.disable_jit()`, how many times a Python line in a
+    layer's `call` saw each type over 3 `train_on_batch` steps, "post_mortem": pdb's post-mortem of the
+    compiled bug (`bugs.keras_compiled`) at its failing line, "failing_line": that line}.
     """
     check_seconds("timeout", timeout)
     return backends.run_in_backend("jax", _jax_probe, timeout=timeout, here=True)
