@@ -99,6 +99,8 @@ def _required(tmp_path):
         "streaming.measure_fit": {"name": "x", "model": None, "make_data": lambda: [], "data_mb": 1.0,
                                   "batch_size": 8},
         "streaming.check_fast_pipeline": {"name": "1", "make_pipeline": ...},
+        "streaming.measures": {"pipelines": {}},
+        "workers.measure_workers": {"folder": tmp_path / "missing", "data_mb": 1.0, "batch_size": 8},
         "tables.text_table": {"rows": [{"a": 1}]},
         "traced_ops.op_table": {"graphs": {"torch": ["aten.matmul.default"]}},
         "timings.time_notebook": {"path": tmp_path / "none.ipynb"},

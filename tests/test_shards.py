@@ -60,24 +60,35 @@ def test_tf_pipeline_reads_every_example_once_in_shard_order(folder, reference):
         assert sorted(got) == sorted(expected) and got != expected, "interleaved: each example once, order mixed"
 
 
-@pytest.mark.parametrize("workers", [0, 1, 2])
-def test_torch_loader_reads_every_example_once_in_order(folder, reference, workers):
-    loader = shards.torch_loader(folder, BATCH, num_workers=workers)
+def test_torch_loader_reads_every_example_once_in_order(folder, reference):
+    loader = shards.torch_loader(folder, BATCH)
     for _ in range(2):  # two epochs
         assert collect(loader) == rows(*reference)
-    if workers:  # workers start from a clean fork server, never by forking this (threaded) process
-        assert loader.multiprocessing_context.get_start_method() == "forkserver"
 
 
-def test_stop_worker_server_stops_it_and_the_next_loader_starts_another(folder, reference):
-    from multiprocessing import forkserver
+def test_torch_loader_workers_start_with_the_context_given(folder, reference):
+    # this test process runs TensorFlow's threads, so its workers must not fork it: a fresh interpreter each
+    loader = shards.torch_loader(folder, BATCH, num_workers=1, multiprocessing_context="spawn")
+    assert loader.multiprocessing_context.get_start_method() == "spawn"
+    assert collect(loader) == rows(*reference)
 
-    assert collect(shards.torch_loader(folder, BATCH, num_workers=1)) == rows(*reference)
-    pid = forkserver._forkserver._forkserver_pid
-    assert pid is not None and shards.stop_worker_server() is True
-    assert forkserver._forkserver._forkserver_pid is None and shards.stop_worker_server() is False
-    assert collect(shards.torch_loader(folder, BATCH, num_workers=1)) == rows(*reference)
-    assert forkserver._forkserver._forkserver_pid not in (None, pid)
+
+def test_drop_from_page_cache_keeps_the_data_and_says_where_it_cannot(folder, reference, monkeypatch):
+    assert shards.drop_from_page_cache(folder) is True  # Linux: posix_fadvise exists
+    assert collect(shards.torch_loader(folder, BATCH)) == rows(*reference), "dropped pages are read again from disk"
+    monkeypatch.delattr(os, "posix_fadvise")  # as on macOS and Windows
+    assert shards.drop_from_page_cache(folder) is False
+    with pytest.raises(shards.ShardError, match="manifest"):
+        shards.drop_from_page_cache(folder.parent)
+
+
+def test_augmented_batches_are_deterministic_and_change_the_features(folder):
+    plain, augmented = shards.ShardBatches(folder, BATCH), shards.ShardBatches(folder, BATCH, augment=True)
+    (x, y), (xa, ya), (xb, _) = plain[1], augmented[1], augmented[1]
+    assert (y == ya).all() and xa.shape == x.shape and xa.dtype == np.float32
+    assert (xa == xb).all() and not np.allclose(xa, x), "the same batch augments the same way every time"
+    with pytest.raises(TypeError, match="augment"):
+        shards.ShardBatches(folder, BATCH, augment="yes")
 
 
 @pytest.mark.parametrize("workers, processes", [(1, False), (2, False), (2, True)])
@@ -95,12 +106,12 @@ def test_keras_consumes_tf_data_and_torch_loader_directly(folder, reference):
     import keras
 
     model = keras.Sequential([keras.Input((FEATURES,)), keras.layers.Identity()])
-    for ds in (shards.tf_dataset(folder, BATCH, cycle_length=1), shards.torch_loader(folder, BATCH, 2)):
+    for ds in (shards.tf_dataset(folder, BATCH, cycle_length=1), shards.torch_loader(folder, BATCH)):
         np.testing.assert_array_equal(model.predict(ds, verbose=0), reference[0])
     classifier = keras.Sequential([keras.Input((FEATURES,)), keras.layers.Dense(3)])
     classifier.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    for ds in (shards.tf_dataset(folder, BATCH), shards.torch_loader(folder, BATCH, 1)):
-        history = classifier.fit(ds, epochs=2, verbose=0)
+    for ds in (shards.tf_dataset(folder, BATCH), shards.torch_loader(folder, BATCH)):
+        history = classifier.fit(ds, epochs=2, shuffle=False, verbose=0)
         assert np.isfinite(history.history["loss"]).all() and len(history.history["loss"]) == 2
 
 

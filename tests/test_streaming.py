@@ -103,17 +103,23 @@ def test_sweep_interleaves_rounds_and_keeps_the_repeats():
 
 
 def _scenario_inputs(keras=True, speeds=None):
+    from utils.streaming import read_name, train_name
+    from utils.workers import row_name
+
     frameworks = ["Keras", "TensorFlow", "PyTorch"] if keras else ["TensorFlow", "PyTorch"]
-    names = {"Keras": "Keras fit on PyDataset", "TensorFlow": "TensorFlow tf.data, training",
-             "PyTorch": "PyTorch DataLoader, training"}
+    own = {"Keras": "Keras PyDataset, 2 threads", "TensorFlow": "TensorFlow tf.data", "PyTorch": "PyTorch DataLoader"}
     speeds = speeds or {"Keras": [1e5, 1.02e5, 0.99e5], "TensorFlow": [3e5, 3.1e5, 2.9e5],
                         "PyTorch": [1e5, 1.01e5, 0.98e5]}
-    sweep = [repeated("NumPy in memory", mb, [1e6] * 3, [mb + 1, mb + 1.2, mb + 0.8]) for mb in (8, 136)]
-    sweep += [repeated(names[f], mb, speeds[f], [5, 5.1, 4.9]) for f in frameworks for mb in (8, 136)]
-    reads = [repeated("TensorFlow tf.data", 34, [8e5, 8.2e5, 7.9e5], [5] * 3),
-             repeated("TensorFlow tf.data, per example", 34, [1e5, 1.1e5, 0.9e5], [2] * 3),
-             repeated("PyTorch DataLoader, 0 workers", 34, [3e6, 3.1e6, 2.9e6], [1] * 3),
-             repeated("Keras fit on tf.data", 34, [4e5] * 3, [5] * 3)]
+    sweep = [repeated(read_name("NumPy in memory"), mb, [1e6] * 3, [mb + 1, mb + 1.2, mb + 0.8]) for mb in (8, 136)]
+    sweep += [repeated(read_name(own[f]), mb, [1e6] * 3, [5, 5.1, 4.9]) for f in frameworks for mb in (8, 136)]
+    rows = [repeated(read_name("TensorFlow tf.data"), 34, [8e5, 8.2e5, 7.9e5], [5] * 3),
+            repeated(read_name("TensorFlow tf.data, per example"), 34, [1e5, 1.1e5, 0.9e5], [2] * 3),
+            repeated(train_name("TensorFlow tf.data", "Keras"), 34, [4e5] * 3, [5] * 3)]
+    rows += [repeated(train_name(own[f], f), 34, speeds[f], [5] * 3) for f in frameworks]
+    rows += [repeated(train_name("NumPy in memory", f), 34, speeds[f], [5] * 3) for f in frameworks]
+    worker_rows = [repeated(row_name(0, False), 8, [3e6, 3.1e6, 2.9e6], [0] * 3),
+                   repeated(row_name(0, True), 8, [1e5, 1.1e5, 0.9e5], [0] * 3),
+                   repeated(row_name(2, True), 8, [1.6e5, 1.7e5, 1.5e5], [9] * 3)]
     small = {"seconds": {"Keras": [0.1, 0.11, 0.1], "TensorFlow": [0.02, 0.021, 0.02], "PyTorch": [0.02, 0.02, 0.021]},
              "rounds": {f: [0, 1, 2] for f in ("Keras", "TensorFlow", "PyTorch")}}
     parallel = [{"engine": "torch", "name": "torch DDP", "replicas": 2, "tolerance": 1e-6,
@@ -121,18 +127,23 @@ def _scenario_inputs(keras=True, speeds=None):
                  "examples_per_s": {"1": [100.0, 101, 99], "2": [50.0, 51, 49]}},
                 {"engine": "tensorflow", "name": "tf MirroredStrategy", "replicas": 2, "tolerance": 1e-6,
                  "max_difference": {"mean": 1e-8, "sum": 1e-2}, "examples_per_s": {}}]
-    return sweep, reads, parallel, small
+    return sweep, rows, worker_rows, parallel, small
 
 
 def test_verdict_words_come_from_the_numbers_and_missing_says_not_measured():
-    sweep, reads, parallel, small = _scenario_inputs()
-    assert "examples/s" in streaming.table(reads)
-    text, key = streaming_report.pipeline_verdict(sweep, reads, parallel, small)
-    assert "NumPy in memory: data 8 -> 136 MB, peak memory 9.2 -> 137.2 MB: grows" in text
+    sweep, rows, worker_rows, parallel, small = _scenario_inputs()
+    assert "examples/s" in streaming.table(rows)
+    text, key = streaming_report.pipeline_verdict(sweep, rows, worker_rows, parallel, small)
+    assert "NumPy in memory: read: data 8 -> 136 MB, peak memory 9.2 -> 137.2 MB: grows" in text
     assert "Is Keras limited to small data? No: streamed from disk, its peak memory stayed about the same" in text
-    assert "it also trained from tf.data" in text
-    assert "TensorFlow tf.data leads" in text  # whole batches vs one example per read, judged
+    assert "Keras fit also trained from TensorFlow tf.data" in text
+    assert "one example per read: whole batches leads" in text  # judged
     assert "A DataLoader with 2 workers vs 0: not measured" in text  # no 2-worker row: never "No"
+    assert "The same with per-example augmentation: 2 workers leads (2 workers/0 workers = " in text
+    assert "Is Keras slower than TensorFlow, training from the same in-memory batches? TensorFlow leads " \
+           "(TensorFlow/Keras = " in text
+    assert "Is Keras slower than PyTorch, training from each framework's own streamed pipeline? " in text
+    assert "about the same" in key["keras_slower"][3] and len(key["keras_slower"]) == 4
     assert "torch DDP: 2 replicas == 1 process on the whole batch: yes" in text and "1 replica leads" in text
     assert "tf MirroredStrategy" in text and "examples/s on this CPU: not measured" in text
     assert key["keras_limited_to_small_data"] is False
@@ -143,16 +154,17 @@ def test_verdict_words_come_from_the_numbers_and_missing_says_not_measured():
 
 
 def test_verdict_without_keras_or_with_growing_memory_says_so():
-    sweep, reads, parallel, _ = _scenario_inputs(keras=False)
-    text, key = streaming_report.pipeline_verdict(sweep, reads, parallel)
+    sweep, rows, worker_rows, parallel, _ = _scenario_inputs(keras=False)
+    text, key = streaming_report.pipeline_verdict(sweep, rows, worker_rows, parallel)
     assert "Is Keras limited to small data? Not measured" in text and key["keras_limited_to_small_data"] is None
     assert "small datasets: not measured" in text and "large datasets: not measured" in text
+    assert "Is Keras slower than TensorFlow, training from the same in-memory batches? not measured" in text
     assert key["verdicts"] == {}
-    sweep, reads, parallel, small = _scenario_inputs()
+    sweep, rows, worker_rows, parallel, small = _scenario_inputs()
     for r in sweep:
         if r["pipeline"].startswith("Keras") and r["data_mb"] == 136:
             r["peaks_mb"], r["peak_mb"] = [50, 52, 51], 52
-    text, key = streaming_report.pipeline_verdict(sweep, reads, parallel, small)
+    text, key = streaming_report.pipeline_verdict(sweep, rows, worker_rows, parallel, small)
     assert "its memory does not follow" not in text and "stayed about the same" not in text
     assert "Is Keras limited to small data? Not shown by memory" in text
     assert "the judge's word on its peak memory is grows" in text
@@ -184,13 +196,18 @@ def test_plot_has_titles_labels_and_one_line_per_pipeline():
     assert len(left.get_lines()) == len(right.get_lines()) == 2
 
 
-def test_release_memory_stops_the_worker_server(tmp_path):
-    from multiprocessing import forkserver
+def test_release_memory_collects_garbage_and_leaves_no_process():
+    import gc
 
-    from utils import shards
+    import psutil
 
-    shards.write_dataset(tmp_path / "data", shards=1, examples_per_shard=64)
-    assert sum(len(x) for x, _ in shards.torch_loader(tmp_path / "data", 32, num_workers=1)) == 64
-    assert forkserver._forkserver._forkserver_pid is not None
+    class Cycle:
+        pass
+
+    a, b = Cycle(), Cycle()
+    a.other, b.other = b, a
+    del a, b
+    before = {c.pid for c in psutil.Process().children(recursive=True)}
     assert streaming.release_memory() is None
-    assert forkserver._forkserver._forkserver_pid is None
+    assert not [o for o in gc.get_objects() if type(o) is Cycle], "the reference cycle is collected"
+    assert {c.pid for c in psutil.Process().children(recursive=True)} <= before

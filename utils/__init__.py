@@ -35,6 +35,7 @@ One notebook each
     debug_tools  overfit one batch; compiled-step tools: dynamo's explain, run_functions_eagerly, jax.debug (04)
     shards, streaming, distributed  a dataset on disk, pipelines measured, data parallel (05)
     streaming_report                05's verdicts on those measurements (memory growth, speeds, scenarios)
+    workers      DataLoader workers measured in a child that imports PyTorch only: cost, payoff (05)
     popularity, popularity_plots    sourced popularity figures, rankings, figures (06)
     popularity_sources              primary or secondary, survey editions read, counts, refresh procedure (06)
     scorecard, recommender          the verdicts 01-06 and 08 recorded, per 2019 scenario; priorities -> ranking (07)

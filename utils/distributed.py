@@ -3,11 +3,11 @@
 Used by notebook 05. One SGD step of the series' MLP (`utils.models`, one set of NumPy weights) on a
 batch split between `replicas` replicas, on this machine's CPU cores:
 
-- PyTorch: `torch.distributed` (gloo) + `DistributedDataParallel`, `replicas` processes started with
-  `torch.multiprocessing.start_processes` from a fork server, as `utils.shards`' DataLoader workers are
-  (torch and torch._dynamo, which DDP imports, are imported there once: a replica costs tens of MB, not
-  a fresh import), meeting at tcp://127.0.0.1:PORT (the worker is `_torch_worker`: it must be
-  importable from a module, not defined in a notebook cell);
+- PyTorch: `torch.distributed` (gloo) + `DistributedDataParallel`, in a child process that imports
+  PyTorch and never TensorFlow or JAX, so it may fork: `torch.multiprocessing.start_processes` forks its
+  `replicas` processes (torch and torch._dynamo, which DDP imports, are imported once before: a replica
+  costs tens of MB, not a fresh import), meeting at tcp://127.0.0.1:PORT. The replicas end with the step
+  and the child with the run: nothing is left running in the caller;
 - TensorFlow: `tf.distribute.MirroredStrategy` over `replicas` logical CPU devices, in a child process
   (logical devices must be declared before TensorFlow starts, so the caller's TensorFlow is untouched);
 - Keras: `keras.distribution.DataParallel` on the JAX back end with `replicas` host devices
@@ -117,15 +117,7 @@ def data_parallel(engine: str, replicas: int = 2, batch_size: int = 64, reductio
     check_int("repeats", repeats, minimum=1)
     spec = {"engine": engine, "replicas": replicas, "batch_size": batch_size, "reductions": list(reductions),
             "steps": steps, "lr": lr, "seed": seed, "repeats": repeats}
-    if engine == "torch":
-        try:
-            out = _run_torch(spec, timeout)
-        except DistributedError as err:  # a replica left waiting for a peer (rare): stopped, so run once more
-            if not isinstance(err.__cause__, TimeoutError):
-                raise
-            out = _run_torch(spec, timeout)
-    else:
-        out = _run_child(spec, timeout)
+    out = _run_child(spec, timeout)
     weights = {k: np.asarray(v, dtype=np.float32) for k, v in out.pop("reference").items()}
     after = out.pop("after")
     return {**spec, "name": ENGINE_NAMES[engine], "tolerance": TOLERANCE,
@@ -150,7 +142,7 @@ def _lists(weights: dict) -> dict:
     return {k: np.asarray(v).tolist() for k, v in weights.items()}
 
 
-# ---------------------------------------------------------------- PyTorch: DDP in processes from the fork server
+# ---------------------------------------------------------------- PyTorch: DDP, replicas forked in the child
 def _torch_step(model, x, y, lr: float, backward=None) -> None:
     import torch
 
@@ -163,39 +155,43 @@ def _torch_step(model, x, y, lr: float, backward=None) -> None:
 
 
 def _run_torch(spec: dict, timeout: float) -> dict:
-    from multiprocessing import forkserver
-
+    """In the child: fork the replicas first (nothing has run in this process yet but imports), then take
+    the reference step and the 1-replica timing here."""
     import torch
+    import torch._dynamo  # noqa: F401 -- DDP imports it; imported before the fork, the replicas share it
     import torch.multiprocessing as mp
 
     from utils.models import get_weights, torch_model
-    from utils.shards import stop_worker_server
 
+    with tempfile.TemporaryDirectory(prefix="kvtvp-ddp-") as folder:
+        args = (spec, free_port(), folder, timeout)
+        try:
+            _join_replicas(mp.start_processes(_torch_worker, args=args, nprocs=spec["replicas"], join=False,
+                                              start_method="fork"), timeout)
+        except Exception as err:  # ProcessRaisedException / ProcessExitedException carry the replica's traceback
+            raise DistributedError(f"a DistributedDataParallel replica failed: {err}") from err
+        out = json.loads((Path(folder) / "rank0.json").read_text())
+    torch.set_num_threads(1)
     weights, x, y = job(spec["batch_size"], spec["seed"])
     model = torch_model("mlp", weights)
     _torch_step(model, torch.from_numpy(x), torch.from_numpy(y), spec["lr"])
-    result = {"reference": _lists(get_weights(model)), "examples_per_s": {}}
+    result = {"reference": _lists(get_weights(model)), "after": out["after"], "examples_per_s": {}}
     if spec["steps"]:
         model = torch_model("mlp", weights)
         result["examples_per_s"]["1"] = _timed(
             lambda: _torch_step(model, torch.from_numpy(x), torch.from_numpy(y), spec["lr"]), spec)
-    with tempfile.TemporaryDirectory(prefix="kvtvp-ddp-") as folder:
-        args = (spec, free_port(), folder, timeout)
-        # replicas fork from the fork server; one started here also imports torch._dynamo, which DDP needs (115 MB)
-        mp.get_context("forkserver").set_forkserver_preload(["torch", "torch._dynamo", "utils.distributed"])
-        started = forkserver._forkserver._forkserver_pid is None  # then stopped again after the step
-        try:
-            _join_replicas(mp.start_processes(_torch_worker, args=args, nprocs=spec["replicas"], join=False,
-                                              start_method="forkserver"), timeout)
-        except Exception as err:  # ProcessRaisedException / ProcessExitedException carry the replica's traceback
-            raise DistributedError(f"a DistributedDataParallel replica failed: {err}") from err
-        finally:
-            if started:
-                stop_worker_server()
-        out = json.loads((Path(folder) / "rank0.json").read_text())
-    result["after"] = out["after"]
     result["examples_per_s"].update(out["examples_per_s"])
     return result
+
+
+def _torch_with_retry(spec: dict, timeout: float) -> dict:
+    """`_run_torch`, once more when a replica was left waiting for a peer (rare) and stopped at the timeout."""
+    try:
+        return _run_torch(spec, timeout)
+    except DistributedError as err:
+        if not isinstance(err.__cause__, TimeoutError):
+            raise
+        return _run_torch(spec, timeout)
 
 
 def _join_replicas(context, timeout: float) -> None:
@@ -266,8 +262,10 @@ def _run_child(spec: dict, timeout: float) -> dict:
     if spec["engine"] == "keras":
         flag = f"--xla_force_host_platform_device_count={spec['replicas']}"
         env.update(KERAS_BACKEND="jax", XLA_FLAGS=f"{flag} {env.get('XLA_FLAGS', '')}".strip())
-    return run_module("utils.distributed", spec, env, timeout, f"the {spec['engine']} data-parallel run",
-                      DistributedError)
+    # torch's child waits for its replicas `timeout` s, twice at most (`_torch_with_retry`): wait for that
+    wait = 2 * timeout + 60 if spec["engine"] == "torch" else timeout
+    return run_module("utils.distributed", {**spec, "timeout": timeout}, env, wait,
+                      f"the {spec['engine']} data-parallel run", DistributedError)
 
 
 def _tensorflow(spec: dict) -> dict:
@@ -370,7 +368,12 @@ def _child() -> None:
     spec = json.loads(sys.stdin.read())
     saved, sys.stdout = sys.stdout, sys.stderr  # keep the libraries' prints out of the result channel
     try:
-        result = (_tensorflow if spec["engine"] == "tensorflow" else _keras_jax)(spec)
+        if spec["engine"] == "torch":
+            for never in ("tensorflow", "keras", "jax"):  # this process forks: it must not run their threads
+                sys.modules.setdefault(never, None)
+            result = _torch_with_retry(spec, spec["timeout"])
+        else:
+            result = (_tensorflow if spec["engine"] == "tensorflow" else _keras_jax)(spec)
     finally:
         sys.stdout = saved
     from utils.processes import print_result

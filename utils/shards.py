@@ -8,7 +8,7 @@ Used by notebook 05. The format is deliberately plain, so every reader is a few 
 
     with shards.temporary_dataset(shards=8, examples_per_shard=4096) as folder:
         shards.tf_dataset(folder, 256)            # tf.data: interleave, map, prefetch, AUTOTUNE
-        shards.torch_loader(folder, 256, 2)       # torch DataLoader over a map-style dataset, 2 workers
+        shards.torch_loader(folder, 256)          # torch DataLoader over a map-style dataset
         shards.keras_dataset(folder, 256, 2)      # keras.utils.PyDataset, 2 workers
     # the folder is gone here
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import struct
 import tempfile
@@ -171,16 +172,39 @@ def load_in_memory(folder) -> tuple[np.ndarray, np.ndarray]:
     return values[:, :-1], values[:, -1].astype(np.int64)
 
 
+def drop_from_page_cache(folder) -> bool:
+    """Ask the operating system to drop the dataset's files from its page cache, so the next read is cold.
+
+    Linux only, and no root needed: each file is flushed (`os.fdatasync`: a page not yet written to disk
+    cannot be dropped), then `os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)`. The next read comes from
+    the disk, or from whatever caches below this system (a virtual machine's host). Returns False where
+    `posix_fadvise` does not exist (macOS, Windows): nothing is dropped there.
+    """
+    manifest = validate_shards(folder, checksums=False)
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    for name in [MANIFEST, *(e["file"] for e in manifest["shards"])]:
+        fd = os.open(Path(folder) / name, os.O_RDONLY)
+        try:
+            os.fdatasync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return True
+
+
 class ShardBatches:
     """Batch i of the dataset, read from disk on demand: a map-style dataset (`__len__`, `__getitem__`).
 
     PyTorch's DataLoader takes it as it is (a map-style dataset is any object with these two methods);
     `keras_dataset` wraps it in a PyDataset. Batches come in shard order; no file stays open, so it
-    is safe to use from worker processes.
+    is safe to use from worker processes. With `augment=True` each example goes through `augment_example`
+    one at a time (Python work per example, as decoding images is): what makes workers worth their cost.
     """
 
-    def __init__(self, folder, batch_size: int, manifest: dict | None = None):
+    def __init__(self, folder, batch_size: int, manifest: dict | None = None, augment: bool = False):
         check_int("batch_size", batch_size, minimum=1)
+        self.augment = check_bool("augment", augment)
         self.folder = Path(folder)
         self.manifest = validate_shards(folder, checksums=False) if manifest is None else manifest
         per_shard = self.manifest["examples_per_shard"]
@@ -204,7 +228,20 @@ class ShardBatches:
         if values.size != self.batch_size * width:
             raise ShardError(f"shard {entry['file']!r} is truncated: batch {i} could not be read whole")
         values = values.reshape(self.batch_size, width)
-        return values[:, :-1], values[:, -1].astype(np.int64)
+        x = values[:, :-1]
+        if self.augment:
+            rng = np.random.default_rng(i)  # the same augmentation whichever process reads batch i
+            x = np.stack([augment_example(row, rng) for row in x])
+        return x, values[:, -1].astype(np.int64)
+
+
+def augment_example(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One example's per-example decode and augmentation: a random circular shift of the features, a
+    random gain and Gaussian noise (a stand-in for decoding and augmenting an image, about as much Python
+    work per example)."""
+    shifted = np.roll(x, int(rng.integers(-3, 4)))
+    noisy = shifted * np.float32(rng.uniform(0.9, 1.1)) + rng.standard_normal(x.shape, dtype=np.float32) * 0.05
+    return np.clip(noisy, -5.0, 5.0).astype(np.float32)
 
 
 def tf_dataset(folder, batch_size: int, cycle_length: int = 2, per_example: bool = False):
@@ -243,45 +280,26 @@ def tf_dataset(folder, batch_size: int, cycle_length: int = 2, per_example: bool
         .prefetch(auto)
 
 
-def torch_loader(folder, batch_size: int, num_workers: int = 0, prefetch_factor: int = 2):
+def torch_loader(folder, batch_size: int, num_workers: int = 0, prefetch_factor: int = 2, augment: bool = False,
+                 multiprocessing_context=None):
     """A PyTorch DataLoader streaming the shards in order, with `num_workers` worker processes (0: none).
 
     Each batch comes whole from `ShardBatches` (so `batch_size=None` tells the DataLoader not to
-    batch again); with workers, each holds up to `prefetch_factor` batches ready. Workers start from a
-    "forkserver" (see `worker_context`), never by forking the calling process: forking a process that
-    already runs TensorFlow's or JAX's threads can copy a lock held by one of them and kill the worker.
+    batch again); with workers, each holds up to `prefetch_factor` batches ready and sends each batch to
+    the calling process. Workers start with `multiprocessing_context` (None: the platform's default, a fork
+    of the calling process on Linux, a fresh interpreter on macOS and Windows). Fork only a process that
+    runs no TensorFlow or JAX threads (a forked copy of a lock one of them holds can hang the worker):
+    notebook 05 runs its workers in a child process that imports PyTorch only (`utils.workers`).
+    `augment`: see `ShardBatches`.
     """
     check_int("num_workers", num_workers, minimum=0)
     check_int("prefetch_factor", prefetch_factor, minimum=1)
-    batches = ShardBatches(folder, batch_size)
+    batches = ShardBatches(folder, batch_size, augment=augment)
     from torch.utils.data import DataLoader
 
-    extra = {"prefetch_factor": prefetch_factor, "multiprocessing_context": worker_context()} if num_workers else {}
+    extra = {"prefetch_factor": prefetch_factor, "multiprocessing_context": multiprocessing_context} \
+        if num_workers else {}
     return DataLoader(batches, batch_size=None, shuffle=False, num_workers=num_workers, **extra)
-
-
-def worker_context():
-    """The "forkserver" multiprocessing context that `torch_loader`'s workers start from.
-
-    The fork server is a fresh, single-threaded Python process started once (its first use costs an
-    import of torch, about a second); it imports torch and this module, then forks one cheap, clean
-    worker per request. Nothing from the caller's memory is copied: a worker gets the dataset pickled.
-    """
-    import torch.multiprocessing as mp
-
-    context = mp.get_context("forkserver")
-    context.set_forkserver_preload(["torch", "utils.shards"])
-    return context
-
-
-def stop_worker_server() -> bool:
-    """Stop the fork server of `worker_context`, giving back its memory (mostly torch's, about 170 MB);
-    the next worker starts a new one. True when one was running."""
-    from multiprocessing import forkserver
-
-    running = forkserver._forkserver._forkserver_pid is not None  # no public API for this (Python 3.11-3.13)
-    forkserver._forkserver._stop()
-    return running
 
 
 def keras_dataset(folder, batch_size: int, workers: int = 1, use_multiprocessing: bool = False,

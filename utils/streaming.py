@@ -87,6 +87,67 @@ def trained(batches, step):
         yield x, y
 
 
+@contextlib.contextmanager
+def frozen_heap():
+    """Collect garbage once, then freeze what is left (`gc.freeze`) until the block ends: each measurement's own
+    `gc.collect()` then scans only what came after, not the libraries' millions of objects (a full collection
+    with TensorFlow, Keras and PyTorch loaded takes about 0.3 s)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def read_name(pipeline: str) -> str:
+    """The row name of `pipeline` read alone, e.g. "TensorFlow tf.data: read"."""
+    return f"{pipeline}: read"
+
+
+def train_name(pipeline: str, framework: str) -> str:
+    """The row name of `pipeline` feeding `framework`'s training step, e.g. "PyTorch DataLoader: read + train,
+    Keras"."""
+    return f"{pipeline}: read + train, {framework}"
+
+
+def measures(pipelines: dict, trainers: dict | None = None, feeds: dict | None = None,
+             batch_size: int | None = None, keras_inputs: dict | None = None) -> dict:
+    """The measures `sweep` takes: every pipeline read alone, then feeding each training step it is paired with.
+
+    Args:
+        pipelines: {name: make(folder) -> a new iterable of (x, y) batches}, read alone (`read_name`).
+        trainers: {framework: what trains}: for "Keras" a compiled Keras model (`measure_fit`: one epoch of
+            `fit` on the pipeline), for the others a step(x, y) (`measure_pipeline` over `trained`).
+        feeds: {pipeline: [frameworks whose trainer it feeds]} (`train_name`); none by default.
+        batch_size: the examples per batch (needed by Keras `fit`'s count).
+        keras_inputs: {pipeline: make(folder) -> what Keras `fit` takes instead of the pipeline's batches},
+            e.g. the (x, y) arrays of the in-memory pipeline, which `fit` batches itself in the same order
+            (Keras `fit` on a Python generator keeps each generator, and its arrays, alive afterwards).
+    """
+    check_dict("pipelines", pipelines)
+    trainers, feeds, keras_inputs = trainers or {}, feeds or {}, keras_inputs or {}
+    missing = sorted({f for fs in feeds.values() for f in fs} - set(trainers)) + sorted(set(feeds) - set(pipelines))
+    if missing:
+        raise ValueError(f"feeds names {missing}: each must be one of the pipelines and trainers given")
+
+    def read(make):
+        return lambda name, folder, mb: measure_pipeline(name, lambda: make(folder), mb)
+
+    def train(make, framework, keras_make):
+        if framework == "Keras":
+            return lambda name, folder, mb: measure_fit(name, trainers["Keras"], lambda: keras_make(folder), mb,
+                                                        batch_size)
+        return lambda name, folder, mb: measure_pipeline(name, lambda: trained(make(folder), trainers[framework]), mb)
+
+    out = {}
+    for pipeline, make in pipelines.items():
+        out[read_name(pipeline)] = read(make)
+        out.update({train_name(pipeline, f): train(make, f, keras_inputs.get(pipeline, make))
+                    for f in feeds.get(pipeline, ())})
+    return out
+
+
 def sweep(measures: dict, datasets, repeats: int = 3) -> list[dict]:
     """Measure every pipeline at every dataset size, `repeats` rounds, the pipelines interleaved in each round.
 
@@ -103,13 +164,14 @@ def sweep(measures: dict, datasets, repeats: int = 3) -> list[dict]:
     check_int("repeats", repeats, minimum=1)
     if not datasets:
         raise ValueError("datasets is empty: give (folder, data_mb) pairs, smallest first")
-    for name, measure in measures.items():
-        measure(name, *datasets[0])  # warm-up
     runs: dict = {}
-    for _ in range(repeats):
+    with frozen_heap():
         for name, measure in measures.items():
-            for folder, mb in datasets:
-                runs.setdefault((name, mb), []).append(measure(name, folder, mb))
+            measure(name, *datasets[0])  # warm-up
+        for _ in range(repeats):
+            for name, measure in measures.items():
+                for folder, mb in datasets:
+                    runs.setdefault((name, mb), []).append(measure(name, folder, mb))
     rows = []
     for (name, mb), got in runs.items():
         row = _row(name, mb, [(r["examples_per_s"], r["first_batch_s"], r["peak_mb"] * 1e6, r["examples"])
@@ -132,12 +194,13 @@ def time_rounds(functions: dict, rounds: int = 5, seed: int = 0) -> dict:
         raise TypeError("functions must map names to functions of no arguments, e.g. {'Keras': keras_epoch}")
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
     seconds: dict = {n: [] for n in names}
-    for _ in range(rounds):
-        for i in rng.permutation(len(names)):
-            gc.collect()
-            start = time.perf_counter()
-            functions[names[i]]()
-            seconds[names[i]].append(time.perf_counter() - start)
+    with frozen_heap():
+        for _ in range(rounds):
+            for i in rng.permutation(len(names)):
+                gc.collect()
+                start = time.perf_counter()
+                functions[names[i]]()
+                seconds[names[i]].append(time.perf_counter() - start)
     return {"seconds": seconds, "rounds": {n: list(range(rounds)) for n in names}}
 
 
@@ -150,12 +213,8 @@ def rounds_table(timed: dict) -> str:
 
 
 def release_memory() -> None:
-    """Give memory back between measurements or sections: stop the DataLoaders' fork server
-    (`shards.stop_worker_server`: about 170 MB; the next DataLoader with workers starts a new one),
-    collect garbage, and return freed heap pages to the operating system (glibc's malloc_trim, Linux)."""
-    from utils.shards import stop_worker_server
-
-    stop_worker_server()
+    """Give memory back between measurements or sections: collect garbage, and return freed heap pages to the
+    operating system (glibc's malloc_trim, Linux; elsewhere only the collection)."""
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
         ctypes.CDLL(None).malloc_trim(0)
@@ -187,7 +246,9 @@ def measure_pipeline(name: str, make_batches, data_mb: float, repeats: int = 1) 
 
 
 def measure_fit(name: str, model, make_data, data_mb: float, batch_size: int, repeats: int = 1) -> dict:
-    """`measure_pipeline` for one epoch of Keras `model.fit(make_data(), shuffle=False)`; first batch = first step."""
+    """`measure_pipeline` for one epoch of Keras `model.fit(make_data(), shuffle=False)`; first batch = first step.
+
+    When `make_data()` gives a tuple (x, y) of arrays, `fit` takes them with `batch_size`."""
     _check_run(name, data_mb, repeats)
     check_int("batch_size", batch_size, minimum=1)
     import keras
@@ -201,11 +262,12 @@ def measure_fit(name: str, model, make_data, data_mb: float, batch_size: int, re
     for _ in range(repeats):
         clock = Clock()
         gc.collect()
-        data = make_data()
         with PeakMemory() as memory, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Keras's notes on shuffle and workers, printed on stderr
             clock.first, clock.batches, clock.start = None, 0, time.perf_counter()
-            model.fit(data, epochs=1, shuffle=False, verbose=0, callbacks=[clock])
+            data = make_data()  # made inside the clock and the memory window, as `measure_pipeline` does
+            inputs, size = (data, {"batch_size": batch_size}) if isinstance(data, tuple) else ((data,), {})
+            model.fit(*inputs, **size, epochs=1, shuffle=False, verbose=0, callbacks=[clock])
             seconds = time.perf_counter() - clock.start
         examples = clock.batches * batch_size
         runs.append((examples / seconds, clock.first, memory.peak, examples))
