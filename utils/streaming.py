@@ -289,7 +289,7 @@ def plot_pipelines(rows):
 
     from utils import plots
 
-    fig, (left, right) = plots.figure("Streaming: throughput and memory as the data grows",
+    fig, (left, right) = plots.figure("Pipelines read alone: throughput and memory as the data grows",
                                       xlabel="dataset on disk (MB)", ylabel="examples per second", ncols=2,
                                       figsize=(11, 4))
     right.set_ylabel("peak memory added (MB)")
@@ -304,7 +304,7 @@ def plot_pipelines(rows):
     left.set_yscale("log")
     left.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
     left.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
-    for ax, title in ((left, "Throughput (log scale)"), (right, "Peak memory added: kernel RSS + workers' USS")):
+    for ax, title in ((left, "Throughput (log scale)"), (right, "Peak memory added: kernel RSS + new processes' USS")):
         ax.set_xscale("log")
         ax.set_xticks(sizes, [f"{mb:g}" for mb in sizes])
         ax.minorticks_off()
