@@ -117,9 +117,9 @@ def _scenario_inputs(keras=True, speeds=None):
             repeated(train_name("TensorFlow tf.data", "Keras"), 34, [4e5] * 3, [5] * 3)]
     rows += [repeated(train_name(own[f], f), 34, speeds[f], [5] * 3) for f in frameworks]
     rows += [repeated(train_name("NumPy in memory", f), 34, speeds[f], [5] * 3) for f in frameworks]
-    worker_rows = [repeated(row_name(0, False), 8, [3e6, 3.1e6, 2.9e6], [0] * 3),
-                   repeated(row_name(0, True), 8, [1e5, 1.1e5, 0.9e5], [0] * 3),
-                   repeated(row_name(2, True), 8, [1.6e5, 1.7e5, 1.5e5], [9] * 3)]
+    worker_rows = [repeated(read_name(row_name(0, False)), 8, [3e6, 3.1e6, 2.9e6], [0] * 3),
+                   repeated(read_name(row_name(0, True)), 8, [1e5, 1.1e5, 0.9e5], [0] * 3),
+                   repeated(read_name(row_name(2, True)), 8, [1.6e5, 1.7e5, 1.5e5], [9] * 3)]
     small = {"seconds": {"Keras": [0.1, 0.11, 0.1], "TensorFlow": [0.02, 0.021, 0.02], "PyTorch": [0.02, 0.02, 0.021]},
              "rounds": {f: [0, 1, 2] for f in ("Keras", "TensorFlow", "PyTorch")}}
     parallel = [{"engine": "torch", "name": "torch DDP", "replicas": 2, "tolerance": 1e-6,

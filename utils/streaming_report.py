@@ -191,8 +191,8 @@ def pipeline_verdict(sweep_rows, rows, worker_rows, parallel, small: dict | None
 
     per_example = judged(read_name("TensorFlow tf.data"), read_name("TensorFlow tf.data, per example"),
                          ("whole batches", "one example per read"))
-    workers = judged(row_name(2, False), row_name(0, False), ("2 workers", "0 workers"))
-    augmented = judged(row_name(2, True), row_name(0, True), ("2 workers", "0 workers"))
+    workers = judged(read_name(row_name(2, False)), read_name(row_name(0, False)), ("2 workers", "0 workers"))
+    augmented = judged(read_name(row_name(2, True)), read_name(row_name(0, True)), ("2 workers", "0 workers"))
     lines.append(f"What limits a pipeline? Whole batches per read vs one example per read: {_said(per_example)}. "
                  f"A DataLoader with 2 workers vs 0: {_said(workers)}. The same with per-example augmentation: "
                  f"{_said(augmented)}.")

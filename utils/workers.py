@@ -18,7 +18,7 @@ import sys
 from utils.checks import check_bool, check_int, check_number
 from utils.processes import child_environment, print_result, run_module, usable_cpus
 
-AUGMENTED = ", per-example augmentation"  # the suffix of the rows whose batches are augmented example by example
+AUGMENTED = ", augmented"  # the suffix of the rows whose examples go through `shards.augment_example`
 
 
 class WorkerError(RuntimeError):
@@ -26,7 +26,7 @@ class WorkerError(RuntimeError):
 
 
 def row_name(workers: int, augment: bool) -> str:
-    """The name of one measured configuration, e.g. "DataLoader, 2 workers, per-example augmentation"."""
+    """The name of one measured configuration, e.g. "PyTorch DataLoader, 2 workers, augmented"."""
     return f"PyTorch DataLoader, {workers} worker{'s' if workers != 1 else ''}{AUGMENTED if augment else ''}"
 
 
@@ -34,7 +34,7 @@ CONFIGS = ((0, False), (1, False), (2, False), (0, True), (2, True))  # (workers
 
 
 def measure_workers(folder, data_mb: float, batch_size: int, configs=CONFIGS, repeats: int = 3,
-                    timeout: float = 300) -> list[dict]:
+                    train: bool = True, timeout: float = 300) -> list[dict]:
     """Read the dataset in `folder` with a DataLoader in each configuration (workers, augmented or not).
 
     Args:
@@ -42,10 +42,12 @@ def measure_workers(folder, data_mb: float, batch_size: int, configs=CONFIGS, re
         batch_size: examples per batch (must divide the examples per shard).
         configs: (workers, augment) pairs: the worker count (0: the calling process reads), and False
             (batches read as they are) or True (`shards.augment_example` on each example).
-        repeats: rounds, every configuration once per round after one warm-up run (`streaming.sweep`).
+        repeats: rounds, every row once per round after one warm-up run (`streaming.sweep`).
+        train: also feed each configuration's batches to the series' MLP step (PyTorch, SGD), one row more.
     Returns:
-        `utils.streaming` rows (examples/s with its repeats, time to first batch, peak memory added), one per
-        configuration, named by `row_name`, each with "usable_cpus" (the cores the workers could run on).
+        `utils.streaming` rows (examples/s with its repeats, time to first batch, peak memory added): for each
+        configuration `streaming.read_name(row_name(...))` and, with `train`, `streaming.train_name(row_name(
+        ...), "PyTorch")`; each row has "usable_cpus" (the cores the workers could run on).
     Raises:
         TypeError/ValueError for bad arguments, WorkerError when the child fails or runs past `timeout` s.
     """
@@ -55,9 +57,10 @@ def measure_workers(folder, data_mb: float, batch_size: int, configs=CONFIGS, re
     if not configs:
         raise ValueError("configs is empty: give (workers, augment) pairs, e.g. ((0, False), (2, False))")
     check_int("repeats", repeats, minimum=1)
+    check_bool("train", train)
     check_number("timeout", timeout, minimum=0, inclusive=False)
     spec = {"folder": str(folder), "data_mb": data_mb, "batch_size": batch_size, "configs": configs,
-            "repeats": repeats}
+            "repeats": repeats, "train": train}
     out = run_module("utils.workers", spec, child_environment(1), timeout, "the DataLoader measurement", WorkerError)
     return [{**r, "usable_cpus": out["usable_cpus"]} for r in out["rows"]]
 
@@ -68,25 +71,26 @@ def _seconds_per_batch(row: dict, batch_size: int) -> float:
 
 def worker_lines(rows, batch_size: int) -> list[str]:
     """The worker measurements in words: what one worker adds per batch and to start, and whether 2 workers
-    beat 0 with and without augmentation (judged by `utils.verdicts.compare_repeats`)."""
+    beat 0, plain and augmented, read alone and read + train (judged by `utils.verdicts.compare_repeats`)."""
+    from utils.streaming import read_name, train_name
     from utils.streaming_report import compare
 
     by = {r["pipeline"]: r for r in rows}
     lines = []
-    zero, one = by.get(row_name(0, False)), by.get(row_name(1, False))
+    zero, one = by.get(read_name(row_name(0, False))), by.get(read_name(row_name(1, False)))
     if zero and one:
         extra = 1e3 * (_seconds_per_batch(one, batch_size) - _seconds_per_batch(zero, batch_size))
         lines.append(f"One worker, plain batches: {1e3 * _seconds_per_batch(one, batch_size):.2f} ms per batch of "
                      f"{batch_size} examples against {1e3 * _seconds_per_batch(zero, batch_size):.2f} ms with 0 "
                      f"workers ({extra:+.2f} ms per batch, start-up included), first batch after "
                      f"{one['first_batch_s']:.3f} s against {zero['first_batch_s']:.3f} s.")
-    cores = rows[0]["usable_cpus"] if rows else 0
     for augment in (False, True):
-        many, none = by.get(row_name(2, augment)), by.get(row_name(0, augment))
-        said = compare(many, none, ("2 workers", "0 workers")).why if many and none else "not measured"
-        kind = "with per-example augmentation" if augment else "plain batches"
-        lines.append(f"2 workers vs 0, {kind}: {said}.")
-    lines.append(f"Cores the workers could run on: {cores}.")
+        for what, name in (("read", read_name), ("read + train", lambda p: train_name(p, "PyTorch"))):
+            many, none = by.get(name(row_name(2, augment))), by.get(name(row_name(0, augment)))
+            said = compare(many, none, ("2 workers", "0 workers")).why if many and none else "not measured"
+            kind = "with per-example augmentation" if augment else "plain batches"
+            lines.append(f"2 workers vs 0, {kind}, {what}: {said}.")
+    lines.append(f"Cores the workers could run on: {rows[0]['usable_cpus'] if rows else 0}.")
     return lines
 
 
@@ -97,16 +101,18 @@ def _child() -> None:
         sys.modules.setdefault(never, None)
     import torch
 
-    from utils import shards, streaming
+    from utils import models, shards, streaming, training
 
     torch.set_num_threads(1)
     batch = spec["batch_size"]
+    step = training.torch_step(models.torch_model("mlp", models.init_weights("mlp")), "sgd", learning_rate=0.05)
 
-    def measure(workers, augment):
-        return lambda name, folder, mb: streaming.measure_pipeline(
-            name, lambda: shards.torch_loader(folder, batch, workers, augment=augment), mb)
+    def loader(workers, augment):
+        return lambda folder: shards.torch_loader(folder, batch, workers, augment=augment)
 
-    measures = {row_name(n, a): measure(n, a) for n, a in spec["configs"]}
+    pipelines = {row_name(n, a): loader(n, a) for n, a in spec["configs"]}
+    feeds = {name: ["PyTorch"] for name in pipelines} if spec["train"] else {}
+    measures = streaming.measures(pipelines, {"PyTorch": step}, feeds, batch)
     rows = streaming.sweep(measures, [(spec["folder"], spec["data_mb"])], repeats=spec["repeats"])
     print_result({"rows": rows, "usable_cpus": usable_cpus()})
 
