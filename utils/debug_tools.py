@@ -132,6 +132,7 @@ def tf_python_side(eager: bool = False, calls: int = 3) -> list:
 def _jax_probe():
     import collections
     import contextlib
+    import gc
     import io
 
     import jax
@@ -161,7 +162,12 @@ def _jax_probe():
                 model.train_on_batch(*bugs.batch())
         return dict(collections.Counter(types))
 
-    keras_sees = {mode: call_sees(mode) for mode in ("jit_compile=True", "run_eagerly=True", "jax.disable_jit()")}
+    keras_sees = {}
+    for mode in ("jit_compile=True", "run_eagerly=True", "jax.disable_jit()"):
+        keras_sees[mode] = call_sees(mode)
+        keras.backend.clear_session()  # this model's compiled steps go before the next one's (a lower peak)
+        jax.clear_caches()
+        gc.collect()
 
     @jax.jit
     def logged_log(x):

@@ -22,8 +22,6 @@ Tables, the verdict, the figure and the exercise checks are in `utils.deployment
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import gc
 import json
 import logging
 import os
@@ -322,9 +320,6 @@ def export_keras_elsewhere(backend: str, arch: str, weights: dict, folder, forma
         raise ValueError(f"formats must be among {sorted(KERAS_FORMATS)}, got {unknown}")
     folder = Path(folder) / f"keras_{backend}"
     folder.mkdir(parents=True, exist_ok=True)
-    gc.collect()  # the kernel and its child together must fit Binder's memory: give freed heap pages back first
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL(None).malloc_trim(0)
     np.savez(folder / "weights.npz", **weights)
     env = {**child_environment(1), "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     payload = {"arch": arch, "folder": str(folder), "formats": list(formats)}

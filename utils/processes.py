@@ -8,6 +8,8 @@ child process), `utils.bench` (the speed workers, notebook 02) and the notebooks
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import json
 import os
 import subprocess
@@ -143,6 +145,7 @@ def run_module(module: str, payload: dict | str, env: dict, timeout: float, what
     carries the child's stderr without TensorFlow's start-up lines.
     """
     text = payload if isinstance(payload, str) else json.dumps(payload)
+    release_memory()  # the parent and its child together must fit Binder's memory
     try:
         done = subprocess.run([sys.executable, "-m", module], input=text, env=env, capture_output=True, text=True,
                               timeout=timeout)
@@ -151,6 +154,14 @@ def run_module(module: str, payload: dict | str, env: dict, timeout: float, what
     if done.returncode != 0 or RESULT_MARK not in done.stdout:
         raise error(f"{what} failed. The child process said:\n{clean_stderr(done.stderr)}")
     return json.loads(done.stdout.split(RESULT_MARK, 1)[1])
+
+
+def release_memory() -> None:
+    """Give memory back before a child starts (or between measurements): collect garbage, and return freed heap
+    pages to the operating system (glibc's malloc_trim, Linux; elsewhere only the collection)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def print_result(result) -> None:

@@ -17,7 +17,6 @@ The verdicts on these measurements are in `utils.streaming_report`.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import statistics
 import threading
@@ -28,6 +27,7 @@ import numpy as np
 import psutil
 
 from utils.checks import check_dict, check_int, check_number, check_str
+from utils.processes import release_memory  # noqa: F401  (notebook 05 calls it as streaming.release_memory)
 from utils.tables import text_table
 
 FRAMEWORKS = ("Keras", "TensorFlow", "PyTorch")  # the order every comparison shows them in
@@ -210,14 +210,6 @@ def rounds_table(timed: dict) -> str:
     return text_table([{"framework": n, "median (ms)": f"{1e3 * statistics.median(s):.1f}",
                         "range (ms)": f"{1e3 * min(s):.1f}-{1e3 * max(s):.1f}", "rounds": str(len(s))}
                        for n, s in timed["seconds"].items()], align={"median (ms)": ">", "range (ms)": ">"})
-
-
-def release_memory() -> None:
-    """Give memory back between measurements or sections: collect garbage, and return freed heap pages to the
-    operating system (glibc's malloc_trim, Linux; elsewhere only the collection)."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 def measure_pipeline(name: str, make_batches, data_mb: float, repeats: int = 1) -> dict:
