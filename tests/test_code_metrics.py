@@ -257,3 +257,14 @@ def test_unknown_versions_and_columns_are_named():
         measure_jobs({"a": {"model": "x = 1"}})["b"]
     with pytest.raises(ValueError, match="key"):
         measure_jobs({"a": {"model": "x = 1"}}).column("colour")
+
+
+def test_a_jobs_table_names_the_counts_that_are_zero_in_every_version_instead_of_printing_them():
+    same = measure_jobs({"A": {"model": "x = 1"}, "B": {"model": "y = 2"}})
+    text = str(same)
+    assert "branches" not in text.splitlines()[0] and "training lines" not in text.splitlines()[0]
+    assert text.splitlines()[-1] == "(left out: training lines and branches, 0 in every version)"
+    assert same.column("branches") == {"A": 0, "B": 0}  # still there for whoever asks
+    varied = str(measure_jobs({"A": {"model": "x = 1", "training": "for i in y:\n    pass"},
+                                            "B": {"model": "y = 2"}}))
+    assert "branches" in varied.splitlines()[0] and "left out" not in varied

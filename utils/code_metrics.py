@@ -207,9 +207,16 @@ class JobsTable:
         return {row["version"]: row[key] for row in rows}
 
     def __str__(self) -> str:
-        return text_table([job.row() for job in self.jobs], align={"version": "<"})
+        """The table; a count column that is 0 for every version says nothing there, so it is named under it."""
+        rows = [job.row() for job in self.jobs]
+        zero = [k for k in rows[0] if k in _ZERO_DROPPABLE and not any(row[k] for row in rows)]
+        table = text_table([{k: v for k, v in row.items() if k not in zero} for row in rows], align={"version": "<"})
+        return table + (f"\n(left out: {' and '.join(zero)}, 0 in every version)" if zero else "")
 
     __repr__ = __str__
+
+
+_ZERO_DROPPABLE = ("training lines", "branches")  # counts that can be 0 everywhere (no training code, no branches)
 
 
 def measure_job(name: str, parts: dict, aliases: dict[str, str] | None = None) -> JobMetrics:
