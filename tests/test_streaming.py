@@ -174,7 +174,7 @@ def test_verdict_without_keras_or_with_growing_memory_says_so():
 
 def test_exercise_checks(capsys):
     assert not streaming.check_exercise("2: memory", ...)
-    right = {"megabytes": 3 * 6 * 4096 * 65 * 4 / 1e6, "grows_with_dataset": False}
+    right = {"megabytes": 6 * 8 * 8192 * 65 * 4 / 1e6, "grows_with_dataset": False}
     assert streaming.check_exercise("2: memory", right)
     assert not streaming.check_exercise("3: batch", {"global_batch_size": 32, "step_too_large_by": 4.0})
     assert streaming.check_exercise("3: batch", {"global_batch_size": 128, "step_too_large_by": 4})

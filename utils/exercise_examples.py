@@ -177,7 +177,7 @@ def _fast_pipeline():
 
 @example_of(streaming.check_exercise)
 def _streaming():
-    memory = {"megabytes": 3 * 6 * 4096 * 65 * 4 / 1e6, "grows_with_dataset": False}
+    memory = {"megabytes": 6 * 8 * 8192 * 65 * 4 / 1e6, "grows_with_dataset": False}
     batch = {"global_batch_size": 4 * 32, "step_too_large_by": 4.0}
     return [Example(lambda a: streaming.check_exercise("2: memory", a), memory, ("8.5", "False"),
                     wrong=({**memory, "megabytes": 4 * memory["megabytes"]}, {**memory, "grows_with_dataset": True},

@@ -361,7 +361,7 @@ def check_fast_pipeline(name: str, make_pipeline, speedup: float = 2.0):
     return exercises.report(name, reason, "read many examples per record, then decode the whole batch at once")
 
 
-EXERCISE_2 = {"batch_size": 4096, "num_workers": 3, "prefetch_factor": 6, "n_features": 64}
+EXERCISE_2 = {"batch_size": 8192, "num_workers": 6, "prefetch_factor": 8, "n_features": 64}
 EXERCISE_3 = {"replicas": 4, "per_replica_batch": 32}
 
 
