@@ -74,10 +74,14 @@ def test_settings_to_align_reads_the_port_and_fit_defaults(capsys):
     assert defaults.check_settings("2: port", must, port, {}, loads_weights=True)
     for answer, words in [(..., "replace the `...`"), ("shuffling", "a set of setting names, got str"),
                           ({"shuffle"}, "unknown settings ['shuffle']"),
-                          (must - {"shuffling"}, "1 of the 6 decisions is"),
-                          (must - {"shuffling", "Adam epsilon"}, "2 of the 6 decisions are")]:
+                          (must - {"shuffling"}, "1 setting that the port must set is missing"),
+                          (must - {"shuffling", "Adam epsilon"}, "2 settings that the port must set are missing"),
+                          (must | {"Dense kernel initializer"}, "1 setting you named needs nothing here"),
+                          (must - {"shuffling"} | {"Dense kernel initializer"}, "is missing: left at PyTorch's "
+                           "default, the port would train differently from Keras here; 1 setting you named")]:
         assert not defaults.check_settings("2: port", answer, port, {}, loads_weights=True)
-        assert words in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert words in out and not any(f"'{s}'" in out or f"{s}:" in out for s in defaults.SETTINGS)
     with pytest.raises(TypeError, match="compiled keras.Model"):
         defaults.settings_to_align(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), {}, True)
     with pytest.raises(TypeError, match="loads_weights"):

@@ -275,7 +275,8 @@ def epsilon_settles(within: float = 0.01, epsilon: float = 1e-7, beta_2: float =
 def check_settings(name: str, answer, model, fit_args: dict, loads_weights: bool):
     """Exercise check: `answer` names the SETTINGS a PyTorch port of `model` must set (computed here).
 
-    A wrong answer is told how many of the decisions are wrong, not which: the exercise is the reasoning.
+    A wrong answer is told what goes wrong (settings missing, which would make the port train differently, or
+    settings named that need nothing), and how many of each, never which: the exercise is the reasoning.
     """
     from utils.exercises import forbidden_reason, report
 
@@ -293,9 +294,20 @@ def _settings_problem(answer, must: set) -> str | None:
         return f"expected a set of setting names, got {type(answer).__name__}"
     if set(answer) - set(SETTINGS):
         return f"unknown settings {sorted(set(answer) - set(SETTINGS))}: choose among defaults.SETTINGS"
-    wrong = len(set(answer) ^ must)
-    if not wrong:
+    missing, needless = len(must - set(answer)), len(set(answer) - must)
+    if not missing and not needless:
         return None
-    return (f"{wrong} of the {len(SETTINGS)} decisions {'is' if wrong == 1 else 'are'} wrong. Hint: for each "
-            "setting, look for what makes it matter: the optimizer, the layers (their stride and padding too), "
-            "the arguments of fit, and where the port's starting weights come from")
+
+    def settings(n):
+        return f"{n} setting{'s' if n > 1 else ''}"
+
+    problems = []
+    if missing:
+        problems.append(f"{settings(missing)} that the port must set {'is' if missing == 1 else 'are'} missing: left "
+                        "at PyTorch's default, the port would train differently from Keras here")
+    if needless:
+        problems.append(f"{settings(needless)} you named need{'s' if needless == 1 else ''} nothing here: PyTorch's "
+                        "default already does what Keras does in this model and fit call, or the setting never "
+                        "takes effect")
+    return ("; ".join(problems) + ". Hint: for each setting, look for what makes it matter: the optimizer, the layers "
+            "(their stride and padding too), the arguments of fit, and where the port's starting weights come from")
