@@ -31,7 +31,7 @@ import traceback
 
 from utils.checks import check_bool, check_choice, check_int, check_names, check_seconds
 from utils.frameworks import KERAS_BACKENDS
-from utils.processes import check_threads, child_environment, print_result, run_module
+from utils.processes import check_threads, child_environment, keep_out, print_result, run_module
 
 
 class BackendError(RuntimeError):
@@ -158,7 +158,7 @@ def _child() -> None:
     from utils.setup import pin_threads, seed_everything
 
     if os.environ.get("KERAS_BACKEND") != "jax":  # Keras imports JAX on every back end when it is installed
-        sys.modules.setdefault("jax", None)  # (~75 MB): a None entry makes that `import jax` fail quietly
+        keep_out("jax")  # (~75 MB): that `import jax` then fails quietly
     with _stdout_to_stderr():
         import keras  # noqa: F401  (imported before seeding so Keras's own generator is seeded too)
 

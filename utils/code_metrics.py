@@ -191,6 +191,9 @@ class JobMetrics:
                 "API names": self.total.api_count, "harness lines (not counted)": self.harness_lines}
 
 
+_ZERO_DROPPABLE = ("training lines", "branches")  # counts that can be 0 everywhere (no training code, no branches)
+
+
 @dataclass(frozen=True)
 class JobsTable:
     """Several versions of one job side by side; str() is a text table, `jobs[name]` one JobMetrics."""
@@ -214,9 +217,6 @@ class JobsTable:
         return table + (f"\n(left out: {' and '.join(zero)}, 0 in every version)" if zero else "")
 
     __repr__ = __str__
-
-
-_ZERO_DROPPABLE = ("training lines", "branches")  # counts that can be 0 everywhere (no training code, no branches)
 
 
 def measure_job(name: str, parts: dict, aliases: dict[str, str] | None = None) -> JobMetrics:

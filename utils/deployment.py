@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from utils.checks import check_choice, check_int, check_number, check_str
-from utils.processes import muted_stderr
+from utils.processes import keep_out, muted_stderr
 from utils.tables import _power
 
 TOLERANCE = 1e-4  # float32 paths: the same arithmetic, reordered; logits of the trained models are ~1-10
@@ -333,7 +333,7 @@ def keras_export(model, path, fmt):
 
 def _child(payload: dict) -> dict:
     if os.environ.get("KERAS_BACKEND") == "torch":  # Keras imports JAX when it is installed (an Orbax callback's
-        sys.modules.setdefault("jax", None)  # check, which tolerates its absence): 150 MB a PyTorch child never uses
+        keep_out("jax")  # check, which tolerates its absence): 150 MB a PyTorch child never uses
     import keras
 
     from utils import models

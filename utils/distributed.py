@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from utils.checks import check_choice, check_int, check_names, check_number
-from utils.processes import usable_cpus
+from utils.processes import keep_out, usable_cpus
 
 ENGINES = ("keras", "tensorflow", "torch")  # Keras on JAX's DataParallel, tf.distribute, torch DDP
 ENGINE_NAMES = {"keras": "keras.distribution.DataParallel (JAX)",
@@ -271,8 +271,8 @@ def _run_child(spec: dict, timeout: float) -> dict:
 def _tensorflow(spec: dict) -> dict:
     from utils.processes import muted_stderr
 
-    for unused in ("jax", "keras"):  # TensorFlow imports them when installed (tf.lite, tf.keras); not needed
-        sys.modules.setdefault(unused, None)  # here, and skipping them saves about 120 MB
+    # TensorFlow imports these when installed (tf.lite, tf.keras); not needed here: skipping them saves ~120 MB
+    keep_out("jax", "keras")
     with muted_stderr():
         import tensorflow as tf
 
@@ -326,8 +326,8 @@ def _tensorflow(spec: dict) -> dict:
 
 
 def _keras_jax(spec: dict) -> dict:
-    for unused in ("matplotlib", "h5py", "sklearn", "IPython"):  # Keras imports them when installed (plots,
-        sys.modules.setdefault(unused, None)  # saving, wrappers, display): not needed here; saves about 100 MB
+    # Keras imports these when installed (plots, saving, wrappers, display): not needed here; saves ~100 MB
+    keep_out("matplotlib", "h5py", "sklearn", "IPython")
     import keras
 
     from utils.models import get_weights, keras_model
@@ -369,8 +369,7 @@ def _child() -> None:
     saved, sys.stdout = sys.stdout, sys.stderr  # keep the libraries' prints out of the result channel
     try:
         if spec["engine"] == "torch":
-            for never in ("tensorflow", "keras", "jax"):  # this process forks: it must not run their threads
-                sys.modules.setdefault(never, None)
+            keep_out("tensorflow", "keras", "jax")  # this process forks: it must not run their threads
             result = _torch_with_retry(spec, spec["timeout"])
         else:
             result = (_tensorflow if spec["engine"] == "tensorflow" else _keras_jax)(spec)

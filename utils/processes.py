@@ -164,6 +164,13 @@ def release_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+def keep_out(*modules: str) -> None:
+    """In a child process: make `import module` of each of `modules` fail (a None entry in `sys.modules`),
+    for libraries that import them only when installed and tolerate their absence, or that must not run here."""
+    for module in modules:
+        sys.modules.setdefault(module, None)
+
+
 def print_result(result) -> None:
     """In a child started by `run_module`: print `result` as JSON after the mark."""
     print(RESULT_MARK + json.dumps(result))

@@ -16,7 +16,7 @@ import json
 import sys
 
 from utils.checks import check_bool, check_int, check_number
-from utils.processes import child_environment, print_result, run_module, usable_cpus
+from utils.processes import child_environment, keep_out, print_result, run_module, usable_cpus
 
 AUGMENTED = ", augmented"  # the suffix of the rows whose examples go through `shards.augment_example`
 
@@ -97,8 +97,7 @@ def worker_lines(rows, batch_size: int) -> list[str]:
 def _child() -> None:
     """Entry point of the child process: read the spec on stdin, measure, print the rows."""
     spec = json.loads(sys.stdin.read())
-    for never in ("tensorflow", "keras", "jax"):  # this process must stay free of their threads: fail, not import
-        sys.modules.setdefault(never, None)
+    keep_out("tensorflow", "keras", "jax")  # this process forks its workers: it must not run their threads
     import torch
 
     from utils import models, shards, streaming, training
